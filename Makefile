@@ -1,0 +1,66 @@
+# Frontline: `make run` sets everything up and starts it; `make test` sets up and runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/frontline.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null)
+
+# python3.10 may be a pyenv shim that refuses to run; find an interpreter that really is 3.10.
+PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
+	if $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then echo $$p; break; fi; done)
+
+export RASA_TOKEN ?= frontline-dev-token
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: help run test eval validate train lint shop-db install clean
+
+help:
+	@echo "make run       set up everything and start the Rasa server (5005) and action server (5055)"
+	@echo "make test      set up everything and run the whole test suite"
+	@echo "make eval      score the model on ../shared/datasets (Bitext intents + order_id, CLINC150 out-of-scope)"
+	@echo "make train     train the model if data/, domain.yml or config.yml changed"
+	@echo "make validate  rasa data validate"
+	@echo "make lint      ruff"
+
+$(VENV)/.installed: requirements.txt constraints.txt
+	@if [ -z "$(PYTHON310)" ]; then \
+		echo "Frontline needs Python 3.10 (Rasa 3.6 supports 3.8-3.10), and no python3.10 was found."; \
+		echo "Install it, e.g. 'pyenv install 3.10' or 'apt install python3.10 python3.10-venv', then run make again."; \
+		exit 1; fi
+	@test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip<25"
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+# Idempotent: creates and seeds the shop database only when it is missing or empty.
+shop-db: $(VENV)/.installed
+	$(PY) -m actions.demo_shop
+
+$(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
+	$(RASA) train --fixed-model-name frontline --out models
+
+train: $(MODEL)
+
+validate: $(VENV)/.installed
+	$(RASA) data validate --fail-on-warnings
+
+run: shop-db $(MODEL)
+	$(VENV)/bin/honcho start -f Procfile
+
+test: shop-db $(MODEL)
+	$(PY) -m pytest
+
+eval: $(VENV)/.installed $(MODEL)
+	$(PY) -m benchmarks.bitext_eval --model $(MODEL)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf models results .pytest_cache

@@ -1,0 +1,25 @@
+"""Out of scope twice in a row: the bot is not getting it, so it offers a person.
+
+The first miss is answered by a rule with `utter_what_i_can_do`; a rule sends a miss right after that answer
+here.
+"""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.human_offer import offer_person
+
+
+class ActionFallback(Action):
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(text="I'm sorry, I'm still not understanding what you need.")
+        return offer_person("not_understood")

@@ -1,0 +1,103 @@
+"""The action that runs when an order form ends: it does the task, or explains why it cannot.
+
+Every order task has the same ways to go wrong (number not found twice, email not matching twice, order
+system down) and the same way out: say so plainly and offer a person. They live here once.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.human_offer import offer_person
+from actions.order_form import MAX_ATTEMPTS
+from actions.order_system import Order, OrderNotFound, OrderSystemUnavailable
+from actions.order_system_provider import order_system, settings
+from actions.verification import email_matches, is_verified_for
+
+logger = logging.getLogger(__name__)
+
+TASK_SLOTS = (
+    "order_lookup_failures",
+    "email_failures",
+    "order_system_down",
+    "cancel_confirmed",
+    "shipping_address",
+    "address_confirmed",
+    "newsletter_choice",
+    "review_rating",
+    "review_text",
+)
+
+
+def reset_task_slots() -> list[EventType]:
+    """Clear what one task collected, keeping the order number, email and verification for the next one."""
+    return [SlotSet(name, 0 if name.endswith("_failures") else None) for name in TASK_SLOTS]
+
+
+def apologise_order_system_down(dispatcher: CollectingDispatcher) -> list[EventType]:
+    dispatcher.utter_message(
+        text="I'm sorry, I can't reach our order system right now, so I can't check or change orders at the moment."
+    )
+    return offer_person("bot_error")
+
+
+class OrderTaskAction(Action, abc.ABC):
+    """Base of the actions that submit an order form."""
+
+    needs_verification = True
+
+    @abc.abstractmethod
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, verified: bool
+    ) -> list[EventType]:
+        """Do the task for a found (and, when `needs_verification`, verified) order."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        try:
+            events = await self._run(dispatcher, tracker)
+        except OrderSystemUnavailable as exc:
+            logger.warning("order system unavailable in %s: %s", self.name(), exc)
+            events = apologise_order_system_down(dispatcher)
+        return reset_task_slots() + events
+
+    async def _run(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        if tracker.get_slot("order_system_down"):
+            return apologise_order_system_down(dispatcher)
+        number: str | None = tracker.get_slot("order_id")
+        order = await order_system().get_order(number) if number else None
+        if order is None:
+            if int(tracker.get_slot("order_lookup_failures") or 0) >= MAX_ATTEMPTS:
+                dispatcher.utter_message(
+                    text="I still can't find that order number. A person from our team can look your order up "
+                    "by your name or email address instead."
+                )
+                return offer_person("not_understood")
+            dispatcher.utter_message(text="I need your order number for that. You'll find it in your confirmation email.")
+            return []
+        verified = is_verified_for(tracker, order, settings().channel_secret)
+        verification: list[EventType] = []
+        if not verified and email_matches(order, tracker.get_slot("email")):
+            verified, verification = True, [SlotSet("verified_customer_id", order.customer_id)]
+        if self.needs_verification and not verified and self.requires_verification_for(order):
+            dispatcher.utter_message(
+                text="I couldn't confirm that this order is yours: the email address didn't match. For your security "
+                "I can't share or change its details here, but a person from our team can check who you are."
+            )
+            return offer_person("complex")
+        try:
+            return verification + await self.act(dispatcher, tracker, order, verified)
+        except OrderNotFound:
+            dispatcher.utter_message(text=f"Order #{order.number} can no longer be found in our system.")
+            return offer_person("complex")
+
+    def requires_verification_for(self, order: Order) -> bool:
+        """Whether this task needs the customer verified for this particular order."""
+        return True

@@ -1,0 +1,91 @@
+"""Refunds: ask for one (eligibility comes from the order's state) and follow one already under way."""
+
+from __future__ import annotations
+
+import logging
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.order_form import OrderFormValidation
+from actions.order_messages import money, order_label, refund_sentence
+from actions.order_system import ActionRefused, Order
+from actions.order_system_provider import order_system
+from actions.order_task import OrderTaskAction
+
+logger = logging.getLogger(__name__)
+
+PERSON_BUTTON = {"title": "Talk to a person", "payload": "/contact_human_agent"}
+
+REFUSAL_ANSWERS = {
+    "cancel_instead": (
+        "{label} hasn't shipped yet, so the quickest way to get your money back is to cancel it: "
+        "the refund then goes out automatically.",
+        [{"title": "Cancel the order", "payload": "/cancel_order"}, PERSON_BUTTON],
+    ),
+    "in_transit": (
+        "{label} is still on its way. Once it arrives you can return it within 30 days for a full refund; "
+        "if it's late or lost, a person from our team can look into it now.",
+        [PERSON_BUTTON],
+    ),
+    "already_refunded": ("{label} has already been refunded in full.", [{"title": "Where is my refund?", "payload": "/track_refund"}]),
+    "refund_open": ("{message}", [{"title": "Where is my refund?", "payload": "/track_refund"}]),
+    "outside_window": (
+        "{label} was delivered more than 30 days ago, which is outside our usual return window. Faulty items are "
+        "still covered by the warranty: a person from our team can look at your case.",
+        [PERSON_BUTTON],
+    ),
+}
+
+
+class ValidateRefundForm(OrderFormValidation):
+    def name(self) -> str:
+        return "validate_refund_form"
+
+
+class ValidateRefundStatusForm(OrderFormValidation):
+    def name(self) -> str:
+        return "validate_refund_status_form"
+
+
+class ActionRequestRefund(OrderTaskAction):
+    def name(self) -> str:
+        return "action_request_refund"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, verified: bool
+    ) -> list[EventType]:
+        try:
+            refund = await order_system().request_refund(order.number, "requested by the customer in chat", "customer (chat)")
+        except ActionRefused as refused:
+            logger.info("refund on %s refused: %s", order.number, refused.code)
+            text, buttons = REFUSAL_ANSWERS.get(refused.code, ("{message}", [PERSON_BUTTON]))
+            dispatcher.utter_message(
+                text=text.format(label=order_label(order).capitalize(), message=refused.message), buttons=buttons
+            )
+            return []
+        dispatcher.utter_message(
+            text=f"I've opened refund {refund.refund_id} for {money(refund.amount, order.currency)} on "
+            f"{order_label(order)}. If there's an item to send back, you'll get a free return label by email. "
+            f"The money goes back to your {order.payment_method} within 5 working days of us receiving it."
+        )
+        return []
+
+
+class ActionTrackRefund(OrderTaskAction):
+    def name(self) -> str:
+        return "action_track_refund"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, verified: bool
+    ) -> list[EventType]:
+        refunds = await order_system().refunds_for(order.number)
+        if not refunds:
+            dispatcher.utter_message(
+                text=f"I can't see a refund on {order_label(order)} yet. Would you like to request one?",
+                buttons=[{"title": "Request a refund", "payload": "/get_refund"}, PERSON_BUTTON],
+            )
+            return []
+        dispatcher.utter_message(text="\n".join(refund_sentence(r, order.currency) for r in refunds))
+        return []

@@ -1,0 +1,63 @@
+"""Configuration of the action server, read from environment variables with working local defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SHOP_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'shop.db'}"
+
+
+class ConfigurationError(ValueError):
+    """An environment variable holds a value Frontline cannot use."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    order_system: str
+    shop_database_url: str
+    shop_api_url: str | None
+    shop_api_key: str | None
+    shop_api_timeout: float
+    shop_public_url: str
+    processing_cancellation_fee: Decimal
+    refund_window_days: int
+    refund_days: int
+    channel_secret: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        order_system = env.get("ORDER_SYSTEM", "sql").strip().lower()
+        if order_system not in {"sql", "http"}:
+            raise ConfigurationError(f"ORDER_SYSTEM must be 'sql' or 'http', not {order_system!r}")
+        api_url = env.get("SHOP_API_URL") or None
+        if order_system == "http" and not api_url:
+            raise ConfigurationError("ORDER_SYSTEM=http needs SHOP_API_URL (the shop API's base URL)")
+        return cls(
+            order_system=order_system,
+            shop_database_url=env.get("SHOP_DATABASE_URL", DEFAULT_SHOP_DATABASE_URL),
+            shop_api_url=api_url,
+            shop_api_key=env.get("SHOP_API_KEY") or None,
+            shop_api_timeout=_number(env, "SHOP_API_TIMEOUT", "5", float),
+            shop_public_url=env.get("SHOP_PUBLIC_URL", "http://localhost:8080/shop").rstrip("/"),
+            processing_cancellation_fee=_number(env, "CANCELLATION_FEE_PROCESSING", "4.95", Decimal),
+            refund_window_days=_number(env, "REFUND_WINDOW_DAYS", "30", int),
+            refund_days=_number(env, "REFUND_PAYOUT_DAYS", "5", int),
+            channel_secret=env.get("CHANNEL_SECRET", "frontline-dev-channel-secret"),
+        )
+
+
+def _number(env: Mapping[str, str], name: str, default: str, kind: type):
+    raw = env.get(name, default)
+    try:
+        value = kind(raw)
+    except (ValueError, ArithmeticError) as exc:
+        raise ConfigurationError(f"{name} must be a number, not {raw!r}") from exc
+    if value < 0:
+        raise ConfigurationError(f"{name} must not be negative")
+    return value

@@ -1,0 +1,187 @@
+"""How well the trained NLU model generalises to customer messages nobody on the project wrote.
+
+Scores intent accuracy (an `nlu_fallback` counts as a miss) and `order_id` extraction on the Bitext
+customer-service dev split, plus the share of CLINC150 out-of-scope queries caught by the fallback.
+
+    python -m benchmarks.bitext_eval [--model models/] [--json results/bitext_eval.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import csv
+import dataclasses
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from actions.order_number import canonical_order_number
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
+BITEXT = DATASETS / "bitext" / "validation.csv"
+CLINC_OOS = DATASETS / "clinc150" / "oos_val.json"
+FALLBACK = "nlu_fallback"
+
+
+@dataclasses.dataclass
+class Example:
+    text: str
+    intent: str
+    order_ids: frozenset[str]
+
+
+@dataclasses.dataclass
+class Report:
+    examples: int
+    intent_accuracy: float
+    fallback_rate: float
+    per_intent: dict[str, dict[str, float]]
+    confusions: list[tuple[str, str, int]]
+    order_id: dict[str, float]
+    oos_examples: int
+    oos_caught: float
+    parse_ms_p50: float
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def load_bitext(path: Path = BITEXT) -> list[Example]:
+    """One example per utterance; the CSV repeats an utterance once per entity it carries."""
+    merged: dict[tuple[str, str], set[str]] = collections.OrderedDict()
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            ids = merged.setdefault((row["utterance"], row["intent"]), set())
+            if row["entity_type"] == "order_id":
+                ids.add(canonical_order_number(row["entity_value"]) or row["entity_value"])
+    return [Example(text, intent, frozenset(ids)) for (text, intent), ids in merged.items()]
+
+
+def load_clinc_oos(path: Path = CLINC_OOS) -> list[str]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [text for text, _label in data["oos_val"]]
+
+
+async def _parse_all(model: str, texts: Iterable[str]) -> tuple[list[dict[str, Any]], list[float]]:
+    from rasa.core.agent import Agent
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+
+    agent = Agent.load(model)
+    results, timings = [], []
+    for text in texts:
+        started = time.perf_counter()
+        results.append(await agent.parse_message(text))
+        timings.append((time.perf_counter() - started) * 1000)
+    return results, timings
+
+
+def score(examples: list[Example], parses: list[dict[str, Any]]) -> dict[str, Any]:
+    """Intent and order_id figures for parses aligned with examples."""
+    gold = [e.intent for e in examples]
+    predicted = [p["intent"]["name"] for p in parses]
+    labels = sorted(set(gold))
+    per_intent = {}
+    for label in labels:
+        tp = sum(g == label and p == label for g, p in zip(gold, predicted, strict=False))
+        fp = sum(g != label and p == label for g, p in zip(gold, predicted, strict=False))
+        fn = sum(g == label and p != label for g, p in zip(gold, predicted, strict=False))
+        per_intent[label] = _prf(tp, fp, fn) | {"support": float(tp + fn)}
+    confusions = collections.Counter((g, p) for g, p in zip(gold, predicted, strict=False) if g != p)
+    tp = fp = fn = 0
+    for example, parse in zip(examples, parses, strict=False):
+        found = {
+            canonical_order_number(str(e["value"])) or str(e["value"])
+            for e in parse.get("entities", [])
+            if e["entity"] == "order_id"
+        }
+        tp += len(found & example.order_ids)
+        fp += len(found - example.order_ids)
+        fn += len(example.order_ids - found)
+    return {
+        "intent_accuracy": sum(g == p for g, p in zip(gold, predicted, strict=False)) / len(gold),
+        "fallback_rate": predicted.count(FALLBACK) / len(predicted),
+        "per_intent": per_intent,
+        "confusions": [(g, p, n) for (g, p), n in confusions.most_common(15)],
+        "order_id": _prf(tp, fp, fn) | {"support": float(tp + fn)},
+    }
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def evaluate(model: str) -> Report:
+    examples = load_bitext()
+    oos = load_clinc_oos()
+    parses, timings = asyncio.run(_parse_all(model, [e.text for e in examples] + oos))
+    figures = score(examples, parses[: len(examples)])
+    oos_parses = parses[len(examples) :]
+    timings.sort()
+    return Report(
+        examples=len(examples),
+        oos_examples=len(oos),
+        oos_caught=sum(p["intent"]["name"] == FALLBACK for p in oos_parses) / len(oos_parses),
+        parse_ms_p50=round(timings[len(timings) // 2], 2),
+        **figures,
+    )
+
+
+def latest_model(path: str) -> str:
+    candidate = Path(path)
+    if candidate.is_file():
+        return str(candidate)
+    models = sorted(candidate.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        sys.exit(f"no trained model in {candidate}; run `make train` first")
+    return str(models[-1])
+
+
+def print_report(report: Report, out=sys.stdout) -> None:
+    print(f"Bitext dev ({report.examples} utterances, 27 intents)", file=out)
+    print(f"  intent accuracy      {report.intent_accuracy:.3f}", file=out)
+    print(f"  fell back            {report.fallback_rate:.3f}", file=out)
+    oid = report.order_id
+    print(
+        f"  order_id             P {oid['precision']:.3f}  R {oid['recall']:.3f}  F1 {oid['f1']:.3f}"
+        f"  ({int(oid['support'])} gold)",
+        file=out,
+    )
+    print(f"CLINC150 out-of-scope ({report.oos_examples}): caught by fallback {report.oos_caught:.3f}", file=out)
+    print(f"parse latency p50      {report.parse_ms_p50:.1f} ms", file=out)
+    print(f"\n{'intent':28} {'prec':>6} {'rec':>6} {'f1':>6} {'n':>4}", file=out)
+    for name, f in report.per_intent.items():
+        print(f"{name:28} {f['precision']:6.3f} {f['recall']:6.3f} {f['f1']:6.3f} {int(f['support']):4d}", file=out)
+    print("\nmost frequent confusions (gold -> predicted):", file=out)
+    for gold, predicted, count in report.confusions:
+        print(f"  {count:3d}  {gold} -> {predicted}", file=out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=str(PROJECT_ROOT / "models"), help="model file or folder")
+    parser.add_argument("--json", default=str(PROJECT_ROOT / "results" / "bitext_eval.json"))
+    args = parser.parse_args(argv)
+    report = evaluate(latest_model(args.model))
+    print_report(report)
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report.to_json(), indent=2))
+    print(f"\nfigures written to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Frontline's conversation hub (channels, conversations, handoff queue, console) and custom Rasa parts."""

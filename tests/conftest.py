@@ -1,0 +1,51 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from actions import order_system_provider as provider
+from actions.database import create_engine
+from actions.sql_order_system import SqlOrderSystem
+from tests.shop_api_server import ShopApiServer
+
+
+@pytest.fixture(scope="session")
+def demo_shop_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo shop seeded once per session; tests get copies, so none sees another's changes."""
+    return ShopApiServer.seed_template(tmp_path_factory.mktemp("demo-shop") / "template.db")
+
+
+@pytest.fixture
+def shop_api(tmp_path: Path, demo_shop_template: Path) -> Iterator[ShopApiServer]:
+    """A running reference shop API over a fresh copy of the demo shop, private to one test."""
+    server = ShopApiServer(tmp_path / "shop.db", template=demo_shop_template).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def shop(tmp_path: Path, demo_shop_template: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SqlOrderSystem]:
+    """A private copy of the seeded demo shop that the actions use (ORDER_SYSTEM=sql) and the test can read."""
+    database = tmp_path / "shop.db"
+    shutil.copyfile(demo_shop_template, database)
+    monkeypatch.setenv("ORDER_SYSTEM", "sql")
+    monkeypatch.setenv("SHOP_DATABASE_URL", f"sqlite:///{database}")
+    provider.settings.cache_clear()
+    provider.order_system.cache_clear()
+    system = SqlOrderSystem(create_engine(f"sqlite:///{database}"))
+    try:
+        yield system
+    finally:
+        asyncio.run(system.close())
+        if provider.order_system.cache_info().currsize:
+            asyncio.run(provider.order_system().close())
+        provider.settings.cache_clear()
+        provider.order_system.cache_clear()
