@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.human_offer import offer_person
 from actions.order_form import OrderFormValidation
 from actions.order_messages import cancellation_question, money, order_label, return_path
+from actions.order_number import order_number_from
 from actions.order_system import ActionRefused, Order, OrderStatus, OrderSystemUnavailable
 from actions.order_system_provider import order_system
 from actions.order_task import OrderTaskAction
@@ -42,11 +43,10 @@ class ActionAskCancelConfirmed(Action):
     def name(self) -> str:
         return "action_ask_cancel_confirmed"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
-            order = await order_system().get_order(tracker.get_slot("order_id") or "")
+            number = order_number_from(tracker.get_slot("order_id"))
+            order = await order_system().get_order(number) if number else None
         except OrderSystemUnavailable:
             order = None
         if order is None:
@@ -73,7 +73,9 @@ class ActionCancelOrder(OrderTaskAction):
             dispatcher.utter_message(text=return_path(order), buttons=RETURN_BUTTONS)
             return []
         if tracker.get_slot("cancel_confirmed") is not True:
-            dispatcher.utter_message(text=f"Alright, I haven't cancelled anything: {order_label(order)} stays as it is.")
+            dispatcher.utter_message(
+                text=f"Alright, I haven't cancelled anything: {order_label(order)} stays as it is."
+            )
             return []
         try:
             cancelled = await order_system().cancel_order(order.number, "customer asked in chat", "customer (chat)")

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.order_messages import money, order_label
-from actions.order_number import canonical_order_number
+from actions.order_number import order_number_from
 from actions.order_system import OrderSystemUnavailable
 from actions.order_system_provider import order_system, settings
 
@@ -26,16 +26,14 @@ class ActionExplainCancellationFee(Action):
     def name(self) -> str:
         return "action_explain_cancellation_fee"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         fee = settings().processing_cancellation_fee
         rule = (
             "Cancelling is free while an order is pending. Once we've started packing it (status 'processing') "
             f"the cancellation fee is {money(fee, 'EUR')} (or the same in your currency). After it has shipped "
             "it can't be cancelled, but you can return it within 30 days for a full refund."
         )
-        number = canonical_order_number(str(tracker.get_slot("order_id") or ""))
+        number = order_number_from(tracker.get_slot("order_id"))
         order = None
         if number:
             try:

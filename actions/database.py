@@ -16,9 +16,7 @@ def create_engine(url: str) -> Engine:
         return sqlalchemy.create_engine(url, future=True, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sqlalchemy.create_engine(
-        url, future=True, connect_args={"check_same_thread": False, "timeout": 15}
-    )
+    engine = sqlalchemy.create_engine(url, future=True, connect_args={"check_same_thread": False, "timeout": 15})
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

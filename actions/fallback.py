@@ -1,7 +1,8 @@
-"""Out of scope twice in a row: the bot is not getting it, so it offers a person.
+"""When the bot is not getting it: say what it can do, and after a second miss in a row offer a person.
 
 The first miss is answered by a rule with `utter_what_i_can_do`; a rule sends a miss right after that answer
-here.
+to `action_fallback`. `action_core_fallback` answers when no policy is sure what to do next, so the customer
+never meets silence.
 """
 
 from __future__ import annotations
@@ -18,8 +19,15 @@ class ActionFallback(Action):
     def name(self) -> str:
         return "action_fallback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         dispatcher.utter_message(text="I'm sorry, I'm still not understanding what you need.")
         return offer_person("not_understood")
+
+
+class ActionCoreFallback(Action):
+    def name(self) -> str:
+        return "action_core_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(response="utter_what_i_can_do")
+        return []

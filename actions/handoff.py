@@ -65,6 +65,7 @@ INTENT_PHRASES = {
     "track_refund": "follow a refund",
 }
 CONVERSATIONAL = {"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "inform", "nlu_fallback"}
+SHORT_ANSWERS = {"affirm", "deny", "greet", "goodbye", "thank"}
 MAX_HISTORY = 20
 MAX_TEXT = 500
 
@@ -82,9 +83,7 @@ def user_turns(tracker: Tracker) -> list[dict[str, Any]]:
                 "text": str(event.get("text") or "")[:MAX_TEXT],
                 "intent": intent.get("name"),
                 "confidence": round(float(intent.get("confidence") or 0.0), 4),
-                "entities": [
-                    {"entity": e.get("entity"), "value": e.get("value")} for e in parse.get("entities") or []
-                ],
+                "entities": [{"entity": e.get("entity"), "value": e.get("value")} for e in parse.get("entities") or []],
                 "emotion": parse.get("emotion"),
             }
         )
@@ -108,6 +107,7 @@ def build_packet(tracker: Tracker, reason: str, priority: str | None = None) -> 
             if entity["value"] not in values:
                 values.append(entity["value"])
     needs = [t["intent"] for t in turns if t["intent"] and t["intent"] not in CONVERSATIONAL]
+    tasks = [intent for intent in needs if intent not in INTENT_REASON]
     signals = [f"reason:{reason}"]
     if tracker.get_slot("handoff_reason"):
         signals.append("accepted_offer")
@@ -117,7 +117,7 @@ def build_packet(tracker: Tracker, reason: str, priority: str | None = None) -> 
     return {
         "reason": reason,
         "priority": priority or REASON_PRIORITY[reason],
-        "summary": summarise(reason, needs, tracker.get_slot("order_id"), turns),
+        "summary": summarise(reason, tasks, tracker.get_slot("order_id"), turns),
         "signals": signals,
         "intents": [{"intent": t["intent"], "confidence": t["confidence"], "text": t["text"]} for t in turns],
         "entities": entities,
@@ -141,7 +141,7 @@ def summarise(reason: str, needs: list[str], order_id: str | None, turns: list[d
     first = f"The customer {REASON_PHRASES[reason]}"
     first += f" after wanting to {', then '.join(wanted[-3:])}" if wanted else ""
     first += f" (order #{order_id})." if order_id else "."
-    last = next((t["text"] for t in reversed(turns) if t["text"] and not t["text"].startswith("/")), "")
+    last = next((t["text"] for t in reversed(turns) if t["text"] and t["intent"] not in SHORT_ANSWERS), "")
     return f'{first} Last message: "{last[:200]}"' if last else first
 
 
@@ -149,9 +149,7 @@ class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         reason = choose_reason(tracker)
         packet = build_packet(tracker, reason)
         logger.info(

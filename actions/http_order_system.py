@@ -131,9 +131,7 @@ class HttpOrderSystem(OrderSystem):
         answer = await self._call("PUT", _order_path(number, "shipping-address"), body)
         return _result(answer, Order.from_dict, number)
 
-    async def request_refund(
-        self, number: str, reason: str, actor: str, amount: Decimal | None = None
-    ) -> Refund:
+    async def request_refund(self, number: str, reason: str, actor: str, amount: Decimal | None = None) -> Refund:
         body = {"reason": reason, "actor": actor, "amount": None if amount is None else str(amount)}
         answer = await self._call("POST", _order_path(number, "refunds"), body)
         return _result(answer, refund_from_dict, number)
@@ -158,9 +156,7 @@ class HttpOrderSystem(OrderSystem):
         if not answer.response.is_success:
             _raise_for(answer, None)
 
-    async def add_review(
-        self, rating: int, text: str, customer_id: str | None, order_number: str | None
-    ) -> str:
+    async def add_review(self, rating: int, text: str, customer_id: str | None, order_number: str | None) -> str:
         body = {"rating": rating, "text": text, "customer_id": customer_id, "order_number": order_number}
         answer = await self._call("POST", "/reviews", body)
         return _result(answer, lambda data: _non_empty(data["id"]), order_number)

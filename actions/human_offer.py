@@ -27,9 +27,7 @@ class ActionAskWantsHuman(Action):
     def name(self) -> str:
         return "action_ask_wants_human"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         dispatcher.utter_message(
             text="Would you like me to bring in a person from our team? They'll see this conversation, so you "
             "won't have to repeat anything.",

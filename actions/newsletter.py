@@ -24,7 +24,9 @@ _UNSUBSCRIBE = re.compile(
     r"leave|quit|unsign|take me off|get off|end)\b",
     re.IGNORECASE,
 )
-_SUBSCRIBE = re.compile(r"\b(subscrib\w*|sign(ing)? ?(me )?up|join|opt(ing)?[- ]?in|register|add me|get)\b", re.IGNORECASE)
+_SUBSCRIBE = re.compile(
+    r"\b(subscrib\w*|sign(ing)? ?(me )?up|join|opt(ing)?[- ]?in|register|add me|get)\b", re.IGNORECASE
+)
 
 
 def newsletter_choice(text: str) -> str | None:
@@ -82,13 +84,20 @@ class ActionAskNewsletterChoice(Action):
         return []
 
 
+class ActionAskNewsletterEmail(Action):
+    def name(self) -> str:
+        return "action_ask_newsletter_form_email"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(text="Which email address should I use?")
+        return []
+
+
 class ActionUpdateNewsletter(Action):
     def name(self) -> str:
         return "action_update_newsletter"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         email, choice = tracker.get_slot("email"), tracker.get_slot("newsletter_choice")
         if not email or choice not in {"subscribe", "unsubscribe"}:
             dispatcher.utter_message(text="I didn't change anything about the newsletter.")
@@ -99,7 +108,10 @@ class ActionUpdateNewsletter(Action):
             logger.warning("newsletter update failed: %s", exc)
             return reset_task_slots() + apologise_order_system_down(dispatcher)
         if choice == "subscribe":
-            text = f"Done: {email} is subscribed to our newsletter. You can unsubscribe any time, here or from any newsletter."
+            text = (
+                f"Done: {email} is subscribed to our newsletter. "
+                "You can unsubscribe any time, here or from any newsletter."
+            )
         else:
             text = f"Done: {email} is unsubscribed. You won't get any more newsletters from us."
         dispatcher.utter_message(text=text)

@@ -6,6 +6,7 @@ was wrong twice, the email was wrong twice, the order system is down, or the ord
 
 from __future__ import annotations
 
+import abc
 import contextvars
 import logging
 import re
@@ -17,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.order_number import canonical_order_number, find_order_number
+from actions.order_number import find_order_number, order_number_from
 from actions.order_system import Order, OrderSystemUnavailable
 from actions.order_system_provider import order_system, settings
 from actions.verification import email_matches, is_verified_for
@@ -34,6 +35,10 @@ _orders_this_run: contextvars.ContextVar[dict[str, Order | None] | None] = conte
 
 class OrderFormValidation(FormValidationAction):
     """Base of the order forms; subclasses name themselves and say which orders they can act on."""
+
+    @abc.abstractmethod
+    def name(self) -> str:
+        """`validate_<form name>`; abstract so the action server does not register the base class."""
 
     def order_is_actionable(self, order: Order) -> bool:
         """Whether the form should go on for this order; a form for a change ends early when it cannot."""
@@ -83,8 +88,7 @@ class OrderFormValidation(FormValidationAction):
     async def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        raw = value[0] if isinstance(value, list) and value else value
-        number = canonical_order_number(str(raw)) if raw is not None else None
+        number = order_number_from(value)
         order = await self._lookup(number) if number else None
         if order is not None:
             return {"order_id": order.number, "order_lookup_failures": 0}
@@ -127,7 +131,7 @@ class OrderFormValidation(FormValidationAction):
         )
 
     async def _order(self, tracker: Tracker) -> Order | None:
-        number = tracker.get_slot("order_id")
+        number = order_number_from(tracker.get_slot("order_id"))
         return await self._lookup(number) if number else None
 
     async def _lookup(self, number: str) -> Order | None:

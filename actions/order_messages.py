@@ -35,7 +35,9 @@ def status_sentence(order: Order, today: dt.date | None = None) -> str:
     label = order_label(order).capitalize()
     status = order.status
     if status == OrderStatus.PENDING:
-        return f"{label} is confirmed and waiting to be packed. Expected delivery: {day(order.expected_delivery, today)}."
+        return (
+            f"{label} is confirmed and waiting to be packed. Expected delivery: {day(order.expected_delivery, today)}."
+        )
     if status == OrderStatus.PROCESSING:
         return (
             f"{label} is being packed in our warehouse and will ship soon. "
@@ -111,7 +113,9 @@ def refund_sentence(refund: Refund, currency: str, today: dt.date | None = None)
     if refund.status == RefundStatus.REJECTED:
         return f"Refund {refund.refund_id} of {amount} was declined. A person from our team can explain why."
     if refund.status == RefundStatus.APPROVED:
-        return f"Refund {refund.refund_id} of {amount} is approved and will reach you by {day(refund.expected_by, today)}."
+        return (
+            f"Refund {refund.refund_id} of {amount} is approved and will reach you by {day(refund.expected_by, today)}."
+        )
     return (
         f"Refund {refund.refund_id} of {amount} is being processed; you should have it by "
         f"{day(refund.expected_by, today)}."

@@ -33,3 +33,13 @@ def find_order_number(text: str) -> str | None:
         if number is not None:
             return number
     return None
+
+
+def order_number_from(value: object) -> str | None:
+    """The order number in a slot or entity value, whatever the NLU left around it (quotes, words, a list)."""
+    if isinstance(value, (list, tuple)):
+        return next((n for n in (order_number_from(v) for v in value) if n), None)
+    if value is None:
+        return None
+    text = str(value)
+    return canonical_order_number(text) or find_order_number(text)

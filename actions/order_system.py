@@ -243,9 +243,7 @@ class OrderSystem(abc.ABC):
         """Replace the delivery address of an order that has not shipped."""
 
     @abc.abstractmethod
-    async def request_refund(
-        self, number: str, reason: str, actor: str, amount: Decimal | None = None
-    ) -> Refund:
+    async def request_refund(self, number: str, reason: str, actor: str, amount: Decimal | None = None) -> Refund:
         """Open a refund (the whole remaining amount when `amount` is None) if the order's state allows."""
 
     @abc.abstractmethod
@@ -261,14 +259,12 @@ class OrderSystem(abc.ABC):
         """Subscribe or unsubscribe an address; idempotent."""
 
     @abc.abstractmethod
-    async def add_review(
-        self, rating: int, text: str, customer_id: str | None, order_number: str | None
-    ) -> str:
+    async def add_review(self, rating: int, text: str, customer_id: str | None, order_number: str | None) -> str:
         """Store a customer's review (rating 1-5) and return its id."""
 
     @abc.abstractmethod
     async def ping(self) -> None:
         """Return quietly when the order system answers; raise `OrderSystemUnavailable` otherwise."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional hook, most systems hold nothing to release
         """Release connections; the default has none."""

@@ -16,6 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.human_offer import offer_person
 from actions.order_form import MAX_ATTEMPTS
+from actions.order_number import order_number_from
 from actions.order_system import Order, OrderNotFound, OrderSystemUnavailable
 from actions.order_system_provider import order_system, settings
 from actions.verification import email_matches, is_verified_for
@@ -58,9 +59,7 @@ class OrderTaskAction(Action, abc.ABC):
     ) -> list[EventType]:
         """Do the task for a found (and, when `needs_verification`, verified) order."""
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
             events = await self._run(dispatcher, tracker)
         except OrderSystemUnavailable as exc:
@@ -71,7 +70,7 @@ class OrderTaskAction(Action, abc.ABC):
     async def _run(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         if tracker.get_slot("order_system_down"):
             return apologise_order_system_down(dispatcher)
-        number: str | None = tracker.get_slot("order_id")
+        number = order_number_from(tracker.get_slot("order_id"))
         order = await order_system().get_order(number) if number else None
         if order is None:
             if int(tracker.get_slot("order_lookup_failures") or 0) >= MAX_ATTEMPTS:
@@ -80,7 +79,9 @@ class OrderTaskAction(Action, abc.ABC):
                     "by your name or email address instead."
                 )
                 return offer_person("not_understood")
-            dispatcher.utter_message(text="I need your order number for that. You'll find it in your confirmation email.")
+            dispatcher.utter_message(
+                text="I need your order number for that. You'll find it in your confirmation email."
+            )
             return []
         verified = is_verified_for(tracker, order, settings().channel_secret)
         verification: list[EventType] = []

@@ -29,7 +29,10 @@ REFUSAL_ANSWERS = {
         "if it's late or lost, a person from our team can look into it now.",
         [PERSON_BUTTON],
     ),
-    "already_refunded": ("{label} has already been refunded in full.", [{"title": "Where is my refund?", "payload": "/track_refund"}]),
+    "already_refunded": (
+        "{label} has already been refunded in full.",
+        [{"title": "Where is my refund?", "payload": "/track_refund"}],
+    ),
     "refund_open": ("{message}", [{"title": "Where is my refund?", "payload": "/track_refund"}]),
     "outside_window": (
         "{label} was delivered more than 30 days ago, which is outside our usual return window. Faulty items are "
@@ -57,7 +60,9 @@ class ActionRequestRefund(OrderTaskAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, verified: bool
     ) -> list[EventType]:
         try:
-            refund = await order_system().request_refund(order.number, "requested by the customer in chat", "customer (chat)")
+            refund = await order_system().request_refund(
+                order.number, "requested by the customer in chat", "customer (chat)"
+            )
         except ActionRefused as refused:
             logger.info("refund on %s refused: %s", order.number, refused.code)
             text, buttons = REFUSAL_ANSWERS.get(refused.code, ("{message}", [PERSON_BUTTON]))

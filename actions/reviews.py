@@ -95,9 +95,7 @@ class ActionSaveReview(Action):
     def name(self) -> str:
         return "action_save_review"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         rating = int(tracker.get_slot("review_rating") or 0)
         text = tracker.get_slot("review_text") or ""
         try:

@@ -76,9 +76,7 @@ class ActionAskAddressConfirmed(Action):
     def name(self) -> str:
         return "action_ask_address_confirmed"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         dispatcher.utter_message(
             text=f"Just to check: deliver order #{tracker.get_slot('order_id')} to\n"
             f"{tracker.get_slot('shipping_address')}\nIs that right?",
@@ -117,6 +115,7 @@ class ActionChangeAddress(OrderTaskAction):
             dispatcher.utter_message(text=f"I couldn't change the address: {refused.message}")
             return offer_person("complex")
         dispatcher.utter_message(
-            text=f"Done: {order_label(order)} will be delivered to {address}. You'll get an email confirming the change."
+            text=f"Done: {order_label(order)} will be delivered to {address}. "
+            "You'll get an email confirming the change."
         )
         return []

@@ -118,9 +118,7 @@ class SqlOrderSystem(OrderSystem):
 
         return await self._run(change)
 
-    async def request_refund(
-        self, number: str, reason: str, actor: str, amount: Decimal | None = None
-    ) -> Refund:
+    async def request_refund(self, number: str, reason: str, actor: str, amount: Decimal | None = None) -> Refund:
         def refund(conn: Connection) -> Refund:
             order = self._require_order(conn, number, for_update=True)
             self._check_refundable(conn, order)
@@ -179,9 +177,7 @@ class SqlOrderSystem(OrderSystem):
 
         await self._run(upsert)
 
-    async def add_review(
-        self, rating: int, text: str, customer_id: str | None, order_number: str | None
-    ) -> str:
+    async def add_review(self, rating: int, text: str, customer_id: str | None, order_number: str | None) -> str:
         if not 1 <= rating <= 5:
             raise ActionRefused("bad_rating", "A rating is a whole number from 1 to 5.")
 
@@ -246,9 +242,7 @@ class SqlOrderSystem(OrderSystem):
             customer_name=row.customer_name,
             status=status,
             placed_at=row.placed_at,
-            items=tuple(
-                OrderItem(sku=i.sku, name=i.name, quantity=i.quantity, unit_price=i.unit_price) for i in items
-            ),
+            items=tuple(OrderItem(sku=i.sku, name=i.name, quantity=i.quantity, unit_price=i.unit_price) for i in items),
             total=row.total,
             currency=row.currency,
             shipping_address=row.shipping_address,
@@ -285,12 +279,11 @@ class SqlOrderSystem(OrderSystem):
             raise ActionRefused("already_refunded", "This order has already been refunded in full.")
         if order.status == OrderStatus.CANCELLED and self._refunded_total(conn, order.number) >= order.total:
             raise ActionRefused("already_refunded", "This order was cancelled and its refund already issued.")
-        if order.status == OrderStatus.DELIVERED and order.delivered_at is not None:
-            if self._clock() - order.delivered_at > self._refund_window:
-                raise ActionRefused(
-                    "outside_window",
-                    f"The order was delivered more than {self._refund_window.days} days ago.",
-                )
+        delivered_at = order.delivered_at if order.status == OrderStatus.DELIVERED else None
+        if delivered_at is not None and self._clock() - delivered_at > self._refund_window:
+            raise ActionRefused(
+                "outside_window", f"The order was delivered more than {self._refund_window.days} days ago."
+            )
 
     def _refunded_total(self, conn: Connection, number: str) -> Decimal:
         total = conn.execute(

@@ -44,12 +44,13 @@ class ActionTrackOrder(OrderTaskAction):
             dispatcher.utter_message(text=text)
         if verified:
             dispatcher.utter_message(text=details_sentence(order))
-        elif tracker.get_slot("email"):
+        elif any(e.get("entity") == "email" for e in tracker.latest_message.get("entities") or []):
             dispatcher.utter_message(
                 text="The email address you gave doesn't match this order, so I can't show its details here."
             )
         else:
             dispatcher.utter_message(
-                text="If you'd like the tracking link and the order details, tell me the email address you ordered with."
+                text="If you'd like the tracking link and the order details, "
+                "tell me the email address you ordered with."
             )
         return []

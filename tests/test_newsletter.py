@@ -24,7 +24,9 @@ def test_the_words_decide_the_direction():
 
 
 def test_the_form_takes_the_direction_from_the_first_message(shop):
-    tracker = make_tracker("I want to opt out of the mailing list", "newsletter_subscription", active_loop="newsletter_form")
+    tracker = make_tracker(
+        "I want to opt out of the mailing list", "newsletter_subscription", active_loop="newsletter_form"
+    )
     _, events = run_action(ValidateNewsletterForm(), tracker)
     assert slot_events(events)["newsletter_choice"] == "unsubscribe"
 

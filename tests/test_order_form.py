@@ -112,7 +112,9 @@ def test_a_forged_signature_is_not_trusted(shop):
 
 
 def test_a_shipped_order_ends_the_cancel_form_without_asking_for_an_email(shop):
-    tracker = make_tracker("cancel 00123842", "cancel_order", active_loop="cancel_order_form", candidates={"order_id": "00123842"})
+    tracker = make_tracker(
+        "cancel 00123842", "cancel_order", active_loop="cancel_order_form", candidates={"order_id": "00123842"}
+    )
     _, events = run_action(ValidateCancelOrderForm(), tracker)
     assert slot_events(events)["requested_slot"] is None
 

@@ -58,7 +58,12 @@ def test_a_confirmed_change_is_stored(shop):
 
 def test_html_in_an_address_is_stored_as_plain_text(shop):
     hostile = "<script>alert(1)</script> 5 Main St, Leeds LS1 1AA"
-    slots = {"order_id": "00000108", "verified_customer_id": "C0001", "shipping_address": hostile, "address_confirmed": True}
+    slots = {
+        "order_id": "00000108",
+        "verified_customer_id": "C0001",
+        "shipping_address": hostile,
+        "address_confirmed": True,
+    }
     run_action(ActionChangeAddress(), make_tracker("yes", "affirm", slots=slots))
     assert asyncio.run(shop.get_order("00000108")).shipping_address == hostile
 

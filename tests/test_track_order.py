@@ -33,7 +33,8 @@ def test_giving_the_email_after_tracking_verifies_and_shows_the_details(shop):
 
 
 def test_a_wrong_email_shows_no_details(shop):
-    messages, events = track({"order_id": "00123842", "email": "mallory@example.org"})
+    entities = [{"entity": "email", "value": "mallory@example.org"}]
+    messages, events = track({"order_id": "00123842", "email": "mallory@example.org"}, entities=entities)
     assert "Delivery address" not in texts(messages)
     assert "doesn't match" in texts(messages)
     assert "verified_customer_id" not in slot_events(events)
@@ -54,6 +55,12 @@ def test_a_delayed_order_apologises_gives_the_new_date_and_the_options(shop):
     assert "new expected delivery date" in said
     assert "What you can do" in said
     assert any(b["payload"] == "/contact_human_agent" for m in messages for b in m.get("buttons") or [])
+
+
+def test_an_email_given_earlier_for_something_else_is_not_called_wrong(shop):
+    messages, _ = track({"order_id": "00123842", "email": "newsletter.reader@example.net"})
+    assert "doesn't match" not in texts(messages)
+    assert "tell me the email address" in texts(messages)
 
 
 def test_two_unknown_numbers_offer_a_person(shop):
