@@ -92,6 +92,9 @@ class OrderFormValidation(FormValidationAction):
         order = await self._lookup(number) if number else None
         if order is not None:
             return {"order_id": order.number, "order_lookup_failures": 0}
+        previous = _value_before_latest_message(tracker, "order_id")
+        if previous and tracker.get_slot("requested_slot") not in (None, "order_id"):
+            return {"order_id": previous}
         failures = int(tracker.get_slot("order_lookup_failures") or 0) + 1
         if number is None:
             dispatcher.utter_message(
@@ -142,6 +145,18 @@ class OrderFormValidation(FormValidationAction):
         if cache is not None:
             cache[number] = order
         return order
+
+
+def _value_before_latest_message(tracker: Tracker, slot: str) -> Any:
+    """The slot's value before the latest message: a number inside an answer to another question (a house
+    number in an address) must not replace the order the form is about."""
+    after_latest = True
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            after_latest = False
+        elif not after_latest and event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
 
 
 def _has_entity(tracker: Tracker, entity: str) -> bool:

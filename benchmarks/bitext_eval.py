@@ -48,6 +48,7 @@ class Report:
     oos_examples: int
     oos_caught: float
     parse_ms_p50: float
+    threshold_sweep: list[dict[str, float]]
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -117,6 +118,35 @@ def score(examples: list[Example], parses: list[dict[str, Any]]) -> dict[str, An
     }
 
 
+def _top_intent(parse: dict[str, Any]) -> tuple[str, float]:
+    """The best real intent, looking past the fallback the model may have put on top."""
+    for candidate in parse.get("intent_ranking") or [parse["intent"]]:
+        if candidate["name"] != FALLBACK:
+            return candidate["name"], float(candidate["confidence"])
+    return FALLBACK, 0.0
+
+
+def sweep(
+    examples: list[Example], parses: list[dict[str, Any]], oos_parses: list[dict[str, Any]], thresholds: Iterable[float]
+) -> list[dict[str, float]]:
+    """Accuracy against out-of-scope catch rate for other FallbackClassifier thresholds, without retraining."""
+    rows = []
+    for threshold in thresholds:
+        tops = [_top_intent(p) for p in parses]
+        correct = sum(
+            name == e.intent and confidence >= threshold for (name, confidence), e in zip(tops, examples, strict=True)
+        )
+        caught = sum(_top_intent(p)[1] < threshold for p in oos_parses)
+        rows.append(
+            {
+                "threshold": threshold,
+                "intent_accuracy": round(correct / len(examples), 4),
+                "oos_caught": round(caught / len(oos_parses), 4),
+            }
+        )
+    return rows
+
+
 def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
@@ -136,6 +166,7 @@ def evaluate(model: str) -> Report:
         oos_examples=len(oos),
         oos_caught=sum(p["intent"]["name"] == FALLBACK for p in oos_parses) / len(oos_parses),
         parse_ms_p50=round(timings[len(timings) // 2], 2),
+        threshold_sweep=sweep(examples, parses[: len(examples)], oos_parses, (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)),
         **figures,
     )
 
@@ -162,6 +193,12 @@ def print_report(report: Report, out=sys.stdout) -> None:
     )
     print(f"CLINC150 out-of-scope ({report.oos_examples}): caught by fallback {report.oos_caught:.3f}", file=out)
     print(f"parse latency p50      {report.parse_ms_p50:.1f} ms", file=out)
+    print("\nfallback threshold   intent accuracy   out-of-scope caught   (ambiguity rule not applied)", file=out)
+    for row in report.threshold_sweep:
+        print(
+            f"  {row['threshold']:.1f}                {row['intent_accuracy']:.3f}             {row['oos_caught']:.3f}",
+            file=out,
+        )
     print(f"\n{'intent':28} {'prec':>6} {'rec':>6} {'f1':>6} {'n':>4}", file=out)
     for name, f in report.per_intent.items():
         print(f"{name:28} {f['precision']:6.3f} {f['recall']:6.3f} {f['f1']:6.3f} {int(f['support']):4d}", file=out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from actions.cancel_order import ValidateCancelOrderForm
 from actions.order_form import ActionAskEmail, ActionAskOrderId
+from actions.shipping_address import ValidateAddressForm
 from actions.track_order import ValidateTrackOrderForm
 from actions.verification import sign_customer_id
 from tests.trackers import make_tracker, run_action, slot_events, texts
@@ -124,3 +125,21 @@ def test_the_questions_say_where_to_find_the_answer():
     assert "confirmation email" in texts(messages)
     messages, _ = run_action(ActionAskEmail(), make_tracker())
     assert "email address" in texts(messages)
+
+
+def test_a_house_number_in_an_address_does_not_replace_the_order(shop):
+    history = [{"event": "slot", "name": "order_id", "value": "00000108"}]
+    address = "Anna Freeman, 22 Baker Street, London NW1 6XE"
+    tracker = make_tracker(
+        address,
+        "nlu_fallback",
+        slots={"requested_slot": "shipping_address", "verified_customer_id": "C0001"},
+        history=history,
+        active_loop="address_form",
+        candidates={"order_id": "22", "shipping_address": address},
+    )
+    messages, events = run_action(ValidateAddressForm(), tracker)
+    slots = slot_events(events)
+    assert slots["order_id"] == "00000108"
+    assert slots["shipping_address"] == address
+    assert messages == []
