@@ -12,6 +12,7 @@ import pytest
 from actions import order_system_provider as provider
 from actions.database import create_engine
 from actions.sql_order_system import SqlOrderSystem
+from tests.rasa_stack import RasaStack
 from tests.shop_api_server import ShopApiServer
 
 
@@ -49,3 +50,28 @@ def shop(tmp_path: Path, demo_shop_template: Path, monkeypatch: pytest.MonkeyPat
             asyncio.run(provider.order_system().close())
         provider.settings.cache_clear()
         provider.order_system.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory: pytest.TempPathFactory, demo_shop_template: Path) -> Iterator[RasaStack]:
+    """The trained bot served for real: Rasa server and action server on loopback, over a private shop copy."""
+    stack = RasaStack(tmp_path_factory.mktemp("rasa-stack"), demo_shop_template)
+    try:
+        stack.start()
+    except RuntimeError:
+        stack.stop()
+        raise
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def assistant_shop(assistant: RasaStack) -> Iterator[SqlOrderSystem]:
+    """The shop database the running action server uses, for checking what a conversation changed."""
+    system = SqlOrderSystem(create_engine(f"sqlite:///{assistant.shop_db}"))
+    try:
+        yield system
+    finally:
+        asyncio.run(system.close())

@@ -1,0 +1,54 @@
+"""Rasa's conversations are stored in the database DATABASE_URL names, SQLite by default or PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from rasa.core.tracker_store import TrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import read_endpoint_config
+
+from bot.tracker_store import DEFAULT_DATABASE_URL, DatabaseUrlTrackerStore
+from tests.rasa_stack import PROJECT_ROOT
+
+DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+
+
+def round_trip(store: DatabaseUrlTrackerStore) -> DialogueStateTracker:
+    sender = f"store-{uuid.uuid4().hex[:8]}"
+    tracker = DialogueStateTracker(sender, DOMAIN.slots)
+    tracker.update(UserUttered("where is my order", {"name": "track_order", "confidence": 1.0}))
+    asyncio.run(store.save(tracker))
+    return asyncio.run(store.retrieve(sender))
+
+
+def test_endpoints_yml_selects_the_database_url_store(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'conversations.db'}")
+    config = read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "tracker_store")
+    store = TrackerStore.create(config, DOMAIN)
+    assert isinstance(store, DatabaseUrlTrackerStore)
+    assert (tmp_path / "conversations.db").exists()
+
+
+def test_the_default_is_a_sqlite_file_under_var():
+    assert DEFAULT_DATABASE_URL.startswith("sqlite:///") and DEFAULT_DATABASE_URL.endswith("var/frontline.db")
+
+
+def test_a_conversation_survives_in_sqlite(tmp_path):
+    store = DatabaseUrlTrackerStore(DOMAIN, url=f"sqlite:///{tmp_path / 'rasa.db'}")
+    assert round_trip(store).latest_message.text == "where is my order"
+
+
+def test_a_conversation_survives_in_postgresql():
+    store = DatabaseUrlTrackerStore(DOMAIN, url="postgresql://postgres@127.0.0.1:5432/test")
+    retrieved = round_trip(store)
+    assert retrieved.latest_message.intent["name"] == "track_order"
+
+
+def test_an_unknown_database_is_an_error_not_a_silent_fallback():
+    with pytest.raises(Exception):  # noqa: B017 - sqlalchemy raises its own error for an unknown dialect
+        DatabaseUrlTrackerStore(DOMAIN, url="nosuchdb://127.0.0.1/x")
