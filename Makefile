@@ -16,12 +16,14 @@ export RASA_TOKEN ?= frontline-dev-token
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help run test eval validate train lint shop-db install clean
+.PHONY: help run shell test eval bench validate train lint shop-db install clean
 
 help:
 	@echo "make run       set up everything and start the Rasa server (5005) and action server (5055)"
 	@echo "make test      set up everything and run the whole test suite"
+	@echo "make shell     chat in the terminal (rasa shell on port 5006, using the running action server)"
 	@echo "make eval      score the model on ../shared/datasets (Bitext intents + order_id, CLINC150 out-of-scope)"
+	@echo "make bench     reply latency of a track-order message through Rasa's REST channel"
 	@echo "make train     train the model if data/, domain.yml or config.yml changed"
 	@echo "make validate  rasa data validate"
 	@echo "make lint      ruff"
@@ -42,7 +44,9 @@ install: $(VENV)/.installed
 shop-db: $(VENV)/.installed
 	$(PY) -m actions.demo_shop
 
-$(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
+# Retrain only when the training inputs are newer than the model (order-only on the venv: reinstalling
+# packages does not force a retrain).
+$(MODEL): $(TRAINING_INPUTS) | $(VENV)/.installed
 	$(RASA) train --fixed-model-name frontline --out models
 
 train: $(MODEL)
@@ -54,10 +58,17 @@ run: shop-db $(MODEL)
 	$(VENV)/bin/honcho start -f Procfile
 
 test: shop-db $(MODEL)
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+
+shell: $(MODEL)
+	$(RASA) shell --port 5006 --model $(MODEL)
 
 eval: $(VENV)/.installed $(MODEL)
 	$(PY) -m benchmarks.bitext_eval --model $(MODEL)
+
+bench: shop-db $(MODEL)
+	$(PY) -m benchmarks.rest_latency
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
