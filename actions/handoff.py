@@ -64,7 +64,7 @@ INTENT_PHRASES = {
     "switch_account": "switch account plan",
     "track_refund": "follow a refund",
 }
-CONVERSATIONAL = {"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "inform", "nlu_fallback"}
+CONVERSATIONAL = {"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "inform", "nlu_fallback", "out_of_scope"}
 SHORT_ANSWERS = {"affirm", "deny", "greet", "goodbye", "thank"}
 MAX_HISTORY = 20
 MAX_TEXT = 500

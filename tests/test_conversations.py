@@ -156,8 +156,17 @@ def test_a_handoff_in_the_middle_of_a_form_ends_the_form(assistant):
     assert assistant.tracker(sender)["active_loop"] == {}
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["what's the weather like in Paris", "tell me a joke", "what's my bank balance", "can you book me a flight"],
+)
+def test_out_of_scope_questions_get_what_the_bot_can_do(assistant, question):
+    (reply,) = chat(assistant, question)
+    assert "I can help with your orders" in texts(reply)
+
+
 def test_out_of_scope_shows_what_the_bot_can_do_then_offers_a_person(assistant):
-    first, second = chat(assistant, "what's the weather tomorrow", "can you book me a flight")
+    first, second = chat(assistant, "what's the weather tomorrow", "tell me a joke")
     assert "I can help with your orders" in texts(first)
     assert any(b["payload"] == "/contact_human_agent" for r in first for b in r.get("buttons") or [])
     assert "bring in a person" in texts(second)
