@@ -2,8 +2,8 @@
 
 A miss is `nlu_fallback` (the FallbackClassifier was unsure) or `out_of_scope` (the model recognised a
 question no shop answers). The first miss is answered by a rule with `utter_what_i_can_do`; a rule sends a
-miss right after that answer to `action_fallback`. `action_core_fallback` answers when no policy is sure what to do next, so the customer
-never meets silence.
+miss right after that answer to `action_fallback`. `action_core_fallback` answers when no policy is sure
+what to do next, so the customer never meets silence.
 """
 
 from __future__ import annotations

@@ -64,7 +64,9 @@ INTENT_PHRASES = {
     "switch_account": "switch account plan",
     "track_refund": "follow a refund",
 }
-CONVERSATIONAL = {"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "inform", "nlu_fallback", "out_of_scope"}
+CONVERSATIONAL = {
+    "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "inform", "nlu_fallback", "out_of_scope"
+}  # fmt: skip
 SHORT_ANSWERS = {"affirm", "deny", "greet", "goodbye", "thank"}
 MAX_HISTORY = 20
 MAX_TEXT = 500
