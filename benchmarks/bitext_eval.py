@@ -16,6 +16,7 @@ import csv
 import dataclasses
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterable
@@ -25,7 +26,18 @@ from typing import Any
 from actions.order_number import canonical_order_number
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
+
+
+def datasets_dir() -> Path:
+    """`../shared/datasets` beside the checkout; DATASETS_DIR overrides, /work/shared/datasets is the last resort."""
+    candidates = [os.environ.get("DATASETS_DIR"), PROJECT_ROOT.parent / "shared" / "datasets", "/work/shared/datasets"]
+    for candidate in filter(None, candidates):
+        if (Path(candidate) / "bitext" / "validation.csv").exists():
+            return Path(candidate)
+    return PROJECT_ROOT.parent / "shared" / "datasets"
+
+
+DATASETS = datasets_dir()
 BITEXT = DATASETS / "bitext" / "validation.csv"
 CLINC_OOS = DATASETS / "clinc150" / "oos_val.json"
 FALLBACK = "nlu_fallback"
