@@ -165,7 +165,7 @@ class ActionHandoff(Action):
         return [
             ActiveLoop(None),
             SlotSet("requested_slot", None),
-            *reset_task_slots(),
+            *reset_task_slots(tracker),
             SlotSet("handoff_reason", None),
             SlotSet("wants_human", None),
         ]

@@ -101,12 +101,12 @@ class ActionUpdateNewsletter(Action):
         email, choice = tracker.get_slot("email"), tracker.get_slot("newsletter_choice")
         if not email or choice not in {"subscribe", "unsubscribe"}:
             dispatcher.utter_message(text="I didn't change anything about the newsletter.")
-            return reset_task_slots()
+            return reset_task_slots(tracker)
         try:
             await order_system().set_newsletter(email, subscribed=choice == "subscribe")
         except OrderSystemUnavailable as exc:
             logger.warning("newsletter update failed: %s", exc)
-            return reset_task_slots() + apologise_order_system_down(dispatcher)
+            return reset_task_slots(tracker) + apologise_order_system_down(dispatcher)
         if choice == "subscribe":
             text = (
                 f"Done: {email} is subscribed to our newsletter. "
@@ -115,4 +115,4 @@ class ActionUpdateNewsletter(Action):
         else:
             text = f"Done: {email} is unsubscribed. You won't get any more newsletters from us."
         dispatcher.utter_message(text=text)
-        return reset_task_slots()
+        return reset_task_slots(tracker)

@@ -36,9 +36,18 @@ TASK_SLOTS = (
 )
 
 
-def reset_task_slots() -> list[EventType]:
-    """Clear what one task collected, keeping the order number, email and verification for the next one."""
-    return [SlotSet(name, 0 if name.endswith("_failures") else None) for name in TASK_SLOTS]
+def reset_task_slots(tracker: Tracker) -> list[EventType]:
+    """Clear what one task collected, keeping the order number, email and verification for the next one.
+
+    Only slots that hold something are cleared: every event is stored and sent back with each action call,
+    so a long conversation should not carry a dozen no-op events per turn.
+    """
+    events = []
+    for name in TASK_SLOTS:
+        empty = 0 if name.endswith("_failures") else None
+        if tracker.get_slot(name) not in (None, empty):
+            events.append(SlotSet(name, empty))
+    return events
 
 
 def apologise_order_system_down(dispatcher: CollectingDispatcher) -> list[EventType]:
@@ -65,7 +74,7 @@ class OrderTaskAction(Action, abc.ABC):
         except OrderSystemUnavailable as exc:
             logger.warning("order system unavailable in %s: %s", self.name(), exc)
             events = apologise_order_system_down(dispatcher)
-        return reset_task_slots() + events
+        return reset_task_slots(tracker) + events
 
     async def _run(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         if tracker.get_slot("order_system_down"):

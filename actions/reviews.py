@@ -104,15 +104,15 @@ class ActionSaveReview(Action):
             )
         except ActionRefused as refused:
             dispatcher.utter_message(text=f"I couldn't save the review: {refused.message}")
-            return reset_task_slots()
+            return reset_task_slots(tracker)
         except OrderSystemUnavailable as exc:
             logger.warning("review not saved: %s", exc)
-            return reset_task_slots() + apologise_order_system_down(dispatcher)
+            return reset_task_slots(tracker) + apologise_order_system_down(dispatcher)
         if rating <= 2:
             dispatcher.utter_message(
                 text="Thank you for telling us, and I'm sorry we let you down. Your review is saved and our team reads "
                 "every one."
             )
-            return reset_task_slots() + offer_person("complex")
+            return reset_task_slots(tracker) + offer_person("complex")
         dispatcher.utter_message(text="Thank you! Your review is saved; it really helps us and other customers.")
-        return reset_task_slots()
+        return reset_task_slots(tracker)

@@ -7,11 +7,16 @@ from actions.refunds import ActionRequestRefund
 from tests.trackers import make_tracker, run_action, slot_events, texts
 
 
-def test_resetting_keeps_the_order_email_and_verification():
-    slots = slot_events(reset_task_slots())
+def test_resetting_clears_every_task_slot_but_keeps_the_order_email_and_verification():
+    filled = {name: (1 if name.endswith("_failures") else "x") for name in TASK_SLOTS}
+    tracker = make_tracker(slots={**filled, "order_id": "00123842", "email": "a@b.co", "verified_customer_id": "C1"})
+    slots = slot_events(reset_task_slots(tracker))
     assert set(slots) == set(TASK_SLOTS)
-    assert {"order_id", "email", "verified_customer_id"}.isdisjoint(slots)
     assert slots["order_lookup_failures"] == 0 and slots["cancel_confirmed"] is None
+
+
+def test_resetting_empty_slots_adds_no_events():
+    assert reset_task_slots(make_tracker(slots={"order_lookup_failures": 0, "cancel_confirmed": None})) == []
 
 
 def test_without_an_order_number_the_task_asks_for_one(shop):
