@@ -80,7 +80,7 @@ class ActionCancelOrder(OrderTaskAction):
         try:
             cancelled = await order_system().cancel_order(order.number, "customer asked in chat", "customer (chat)")
         except ActionRefused as refused:
-            logger.info("cancel of %s refused: %s", order.number, refused.code)
+            logger.info("conversation=%s cancel of %s refused: %s", tracker.sender_id, order.number, refused.code)
             dispatcher.utter_message(text=f"I couldn't cancel {order_label(order)}: {refused.message}")
             return offer_person("complex")
         refund = order.total - order.cancellation_fee

@@ -39,7 +39,7 @@ class ActionExplainCancellationFee(Action):
             try:
                 order = await order_system().get_order(number)
             except OrderSystemUnavailable as exc:
-                logger.warning("fee lookup failed: %s", exc)
+                logger.warning("conversation=%s fee lookup failed: %s", tracker.sender_id, exc)
         if order is not None:
             if order.can_be_cancelled:
                 rule += (

@@ -105,7 +105,7 @@ class ActionUpdateNewsletter(Action):
         try:
             await order_system().set_newsletter(email, subscribed=choice == "subscribe")
         except OrderSystemUnavailable as exc:
-            logger.warning("newsletter update failed: %s", exc)
+            logger.warning("conversation=%s newsletter update failed: %s", tracker.sender_id, exc)
             return reset_task_slots(tracker) + apologise_order_system_down(dispatcher)
         if choice == "subscribe":
             text = (

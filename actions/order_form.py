@@ -49,7 +49,7 @@ class OrderFormValidation(FormValidationAction):
         try:
             return await super().run(dispatcher, tracker, domain)
         except OrderSystemUnavailable as exc:
-            logger.warning("order system unavailable during %s: %s", self.name(), exc)
+            logger.warning("conversation=%s order system unavailable in %s: %s", tracker.sender_id, self.name(), exc)
             return [SlotSet("order_system_down", True), SlotSet("requested_slot", None)]
         finally:
             _orders_this_run.reset(token)

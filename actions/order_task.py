@@ -72,7 +72,7 @@ class OrderTaskAction(Action, abc.ABC):
         try:
             events = await self._run(dispatcher, tracker)
         except OrderSystemUnavailable as exc:
-            logger.warning("order system unavailable in %s: %s", self.name(), exc)
+            logger.warning("conversation=%s order system unavailable in %s: %s", tracker.sender_id, self.name(), exc)
             events = apologise_order_system_down(dispatcher)
         return reset_task_slots(tracker) + events
 

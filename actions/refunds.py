@@ -64,7 +64,7 @@ class ActionRequestRefund(OrderTaskAction):
                 order.number, "requested by the customer in chat", "customer (chat)"
             )
         except ActionRefused as refused:
-            logger.info("refund on %s refused: %s", order.number, refused.code)
+            logger.info("conversation=%s refund on %s refused: %s", tracker.sender_id, order.number, refused.code)
             text, buttons = REFUSAL_ANSWERS.get(refused.code, ("{message}", [PERSON_BUTTON]))
             dispatcher.utter_message(
                 text=text.format(label=order_label(order).capitalize(), message=refused.message), buttons=buttons

@@ -106,7 +106,7 @@ class ActionSaveReview(Action):
             dispatcher.utter_message(text=f"I couldn't save the review: {refused.message}")
             return reset_task_slots(tracker)
         except OrderSystemUnavailable as exc:
-            logger.warning("review not saved: %s", exc)
+            logger.warning("conversation=%s review not saved: %s", tracker.sender_id, exc)
             return reset_task_slots(tracker) + apologise_order_system_down(dispatcher)
         if rating <= 2:
             dispatcher.utter_message(

@@ -111,7 +111,9 @@ class ActionChangeAddress(OrderTaskAction):
         try:
             await order_system().change_shipping_address(order.number, address, "customer (chat)")
         except ActionRefused as refused:
-            logger.info("address change of %s refused: %s", order.number, refused.code)
+            logger.info(
+                "conversation=%s address change of %s refused: %s", tracker.sender_id, order.number, refused.code
+            )
             dispatcher.utter_message(text=f"I couldn't change the address: {refused.message}")
             return offer_person("complex")
         dispatcher.utter_message(
