@@ -60,13 +60,11 @@ def apologise_order_system_down(dispatcher: CollectingDispatcher) -> list[EventT
 class OrderTaskAction(Action, abc.ABC):
     """Base of the actions that submit an order form."""
 
-    needs_verification = True
-
     @abc.abstractmethod
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, verified: bool
     ) -> list[EventType]:
-        """Do the task for a found (and, when `needs_verification`, verified) order."""
+        """Do the task for a found order (verified, where `requires_verification_for` says it must be)."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
@@ -96,7 +94,7 @@ class OrderTaskAction(Action, abc.ABC):
         verification: list[EventType] = []
         if not verified and email_matches(order, tracker.get_slot("email")):
             verified, verification = True, [SlotSet("verified_customer_id", order.customer_id)]
-        if self.needs_verification and not verified and self.requires_verification_for(order):
+        if not verified and self.requires_verification_for(order):
             dispatcher.utter_message(
                 text="I couldn't confirm that this order is yours: the email address didn't match. For your security "
                 "I can't share or change its details here, but a person from our team can check who you are."

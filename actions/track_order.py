@@ -27,10 +27,12 @@ class ValidateTrackOrderForm(OrderFormValidation):
 
 
 class ActionTrackOrder(OrderTaskAction):
-    needs_verification = False
-
     def name(self) -> str:
         return "action_track_order"
+
+    def requires_verification_for(self, order: Order) -> bool:
+        """Anyone with the number may see the status; `act` keeps the details for the verified customer."""
+        return False
 
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, verified: bool
