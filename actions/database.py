@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
+
+T = TypeVar("T")
 
 
 def create_engine(url: str) -> Engine:
@@ -26,3 +31,13 @@ def create_engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+async def in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """Run blocking `work` in one transaction on a worker thread, so the event loop keeps serving."""
+    return await asyncio.to_thread(_transaction, engine, work)
+
+
+def _transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    with engine.begin() as conn:
+        return work(conn)

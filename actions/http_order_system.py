@@ -21,6 +21,8 @@ machine-readable (e.g. "already_shipped"), `message` may be shown to a customer.
     PUT  /newsletter/{email}                 {"subscribed": true | false} -> 200
     POST /reviews                            {"rating", "text", "customer_id", "order_number"}
                                              -> 201 {"id": "..."} | 422 error
+    POST /customers/{id}/vouchers            {"amount": "10.00", "currency", "reason", "actor"}
+                                             -> 201 Voucher | 409/422 error (unknown customer, bad amount)
 
 Path values are percent-encoded as one segment each ("/" becomes %2F, "?" %3F, "." and ".." %2E),
 so a shop must decode a segment after splitting the path, never before. `actor` names who acted
@@ -57,8 +59,10 @@ from actions.order_system import (
     OrderSystemError,
     OrderSystemUnavailable,
     Refund,
+    Voucher,
     invoice_from_dict,
     refund_from_dict,
+    voucher_from_dict,
 )
 from actions.settings import ConfigurationError, Settings
 
@@ -160,6 +164,11 @@ class HttpOrderSystem(OrderSystem):
         body = {"rating": rating, "text": text, "customer_id": customer_id, "order_number": order_number}
         answer = await self._call("POST", "/reviews", body)
         return _result(answer, lambda data: _non_empty(data["id"]), order_number)
+
+    async def issue_voucher(self, customer_id: str, amount: Decimal, currency: str, reason: str, actor: str) -> Voucher:
+        body = {"amount": str(amount), "currency": currency, "reason": reason, "actor": actor}
+        answer = await self._call("POST", f"/customers/{_segment(customer_id)}/vouchers", body)
+        return _result(answer, voucher_from_dict, None)
 
     async def ping(self) -> None:
         answer = await self._call("GET", "/health")

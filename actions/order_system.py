@@ -107,6 +107,31 @@ class Invoice:
 
 
 @dataclasses.dataclass(frozen=True)
+class Voucher:
+    """Goodwill credit for a customer's next order."""
+
+    code: str
+    customer_id: str
+    amount: Decimal
+    currency: str
+    reason: str
+    issued_by: str
+    issued_at: dt.datetime
+
+
+def voucher_from_dict(data: Mapping[str, Any]) -> Voucher:
+    return Voucher(
+        code=str(data["code"]),
+        customer_id=str(data["customer_id"]),
+        amount=Decimal(str(data["amount"])),
+        currency=str(data["currency"]),
+        reason=str(data.get("reason", "")),
+        issued_by=str(data.get("issued_by", "")),
+        issued_at=dt.datetime.fromisoformat(data["issued_at"]),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
 class Order:
     number: str
     customer_id: str
@@ -261,6 +286,10 @@ class OrderSystem(abc.ABC):
     @abc.abstractmethod
     async def add_review(self, rating: int, text: str, customer_id: str | None, order_number: str | None) -> str:
         """Store a customer's review (rating 1-5) and return its id."""
+
+    @abc.abstractmethod
+    async def issue_voucher(self, customer_id: str, amount: Decimal, currency: str, reason: str, actor: str) -> Voucher:
+        """Give a customer goodwill credit (an agent's gesture); the amount must be positive."""
 
     @abc.abstractmethod
     async def ping(self) -> None:

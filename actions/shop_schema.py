@@ -131,3 +131,15 @@ reviews = Table(
     Column("order_number", String(20), ForeignKey("orders.number")),
     Column("created_at", DateTime, nullable=False),
 )
+
+vouchers = Table(
+    "vouchers",
+    metadata,
+    Column("code", String(20), primary_key=True),
+    Column("customer_id", String(16), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("amount", MONEY, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("issued_by", String(120), nullable=False),
+    Column("issued_at", DateTime, nullable=False),
+)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import datetime as dt
-import functools
 import secrets
 from collections.abc import Callable
 from decimal import Decimal
@@ -15,7 +14,7 @@ from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import shop_schema as t
-from actions.database import create_engine
+from actions.database import create_engine, in_transaction
 from actions.order_system import (
     NOT_YET_SHIPPED,
     ActionRefused,
@@ -28,6 +27,7 @@ from actions.order_system import (
     OrderSystemUnavailable,
     Refund,
     RefundStatus,
+    Voucher,
 )
 from actions.settings import Settings
 
@@ -195,6 +195,28 @@ class SqlOrderSystem(OrderSystem):
 
         return await self._run(add)
 
+    async def issue_voucher(self, customer_id: str, amount: Decimal, currency: str, reason: str, actor: str) -> Voucher:
+        amount = Decimal(amount).quantize(CENT)
+        if amount <= 0:
+            raise ActionRefused("amount_out_of_range", "A voucher must be worth more than nothing.")
+
+        def issue(conn: Connection) -> Voucher:
+            if conn.execute(select(t.customers.c.id).where(t.customers.c.id == customer_id)).first() is None:
+                raise ActionRefused("unknown_customer", f"There is no customer {customer_id}.")
+            voucher = Voucher(
+                code=f"GW-{secrets.token_hex(4).upper()}",
+                customer_id=customer_id,
+                amount=amount,
+                currency=currency,
+                reason=reason,
+                issued_by=actor,
+                issued_at=self._clock(),
+            )
+            conn.execute(insert(t.vouchers).values(**dataclasses.asdict(voucher)))
+            return voucher
+
+        return await self._run(issue)
+
     async def ping(self) -> None:
         await self._run(lambda conn: conn.execute(select(func.count()).select_from(t.orders)).scalar_one())
 
@@ -202,12 +224,8 @@ class SqlOrderSystem(OrderSystem):
         self._engine.dispose()
 
     async def _run(self, work: Callable[[Connection], T]) -> T:
-        return await asyncio.to_thread(functools.partial(self._transaction, work))
-
-    def _transaction(self, work: Callable[[Connection], T]) -> T:
         try:
-            with self._engine.begin() as conn:
-                return work(conn)
+            return await in_transaction(self._engine, work)
         except SQLAlchemyError as exc:
             raise OrderSystemUnavailable(f"shop database error: {exc.__class__.__name__}") from exc
 

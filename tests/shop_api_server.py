@@ -229,6 +229,9 @@ class ShopApiServer:
             return {"GET": self._health}
         if segments == ["reviews"]:
             return {"POST": self._add_review}
+        if len(segments) == 3 and segments[0] == "customers" and segments[2] == "vouchers":
+            customer_id = segments[1]
+            return {"POST": lambda body: self._issue_voucher(customer_id, body)}
         if len(segments) == 2 and segments[0] == "newsletter":
             email = segments[1]
             return {"PUT": lambda body: self._set_newsletter(email, body)}
@@ -301,6 +304,16 @@ class ShopApiServer:
             raise ActionRefused("unknown_customer", f"There is no customer {customer_id}.")
         review_id = await self.sql.add_review(rating, _text(body, "text"), customer_id, order_number)
         return 201, {"id": review_id}
+
+    async def _issue_voucher(self, customer_id: str, body: dict[str, Any]) -> tuple[int, Any]:
+        try:
+            amount = Decimal(str(body.get("amount")))
+        except InvalidOperation as exc:
+            raise InvalidRequest("amount must be a decimal string") from exc
+        voucher = await self.sql.issue_voucher(
+            customer_id, amount, _text(body, "currency"), _text(body, "reason"), _text(body, "actor")
+        )
+        return 201, to_json(voucher)
 
     def _customer_exists(self, customer_id: str) -> bool:
         with self.engine.connect() as conn:

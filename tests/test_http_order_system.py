@@ -344,3 +344,11 @@ def test_a_refusal_without_an_error_code_makes_the_shop_unavailable(shop_api: Sh
 
     with pytest.raises(OrderSystemUnavailable):
         on_shop(shop_api, lambda shop: shop.cancel_order(PENDING, "test", "customer"))
+
+
+def test_a_voucher_is_issued_through_the_api(shop_api: ShopApiServer) -> None:
+    voucher = on_shop(shop_api, lambda shop: shop.issue_voucher("C0002", Decimal("15"), "EUR", "sorry", "agent:jo"))
+    assert voucher.customer_id == "C0002" and voucher.amount == Decimal("15.00")
+    with pytest.raises(ActionRefused) as refused:
+        on_shop(shop_api, lambda shop: shop.issue_voucher("C9999", Decimal("5"), "EUR", "x", "agent:jo"))
+    assert refused.value.code == "unknown_customer"

@@ -80,3 +80,18 @@ def test_a_broken_database_is_reported_as_unavailable(tmp_path):
         run(broken.get_order("00123842"))
     with pytest.raises(OrderSystemUnavailable):
         run(broken.ping())
+
+
+def test_a_goodwill_voucher_is_stored_for_the_customer(shop):
+    voucher = run(shop.issue_voucher("C0001", Decimal("10"), "EUR", "late parcel", "agent Sam"))
+    assert voucher.code.startswith("GW-") and voucher.amount == Decimal("10.00")
+    with shop._engine.connect() as conn:
+        row = conn.execute(select(t.vouchers).where(t.vouchers.c.code == voucher.code)).one()
+    assert (row.customer_id, row.issued_by, row.reason) == ("C0001", "agent Sam", "late parcel")
+
+
+def test_a_voucher_needs_a_real_customer_and_a_positive_amount(shop):
+    with pytest.raises(ActionRefused):
+        run(shop.issue_voucher("C9999", Decimal("10"), "EUR", "x", "agent Sam"))
+    with pytest.raises(ActionRefused):
+        run(shop.issue_voucher("C0001", Decimal("0"), "EUR", "x", "agent Sam"))

@@ -1,0 +1,75 @@
+"""Live events between the hub's parts: a customer's socket, the agents' consoles, the queue.
+
+Topics are strings (`conversation:<id>`, `queue`, `agent:<id>`). This bus lives in one process; a Redis
+publish/subscribe bus with the same two methods lets several hubs share it (DESIGN.md, scaling plan).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+QUEUE_LIMIT = 1000
+
+
+class Subscription:
+    """Events of the topics subscribed to, in order; a slow reader loses its oldest events, never blocks others."""
+
+    def __init__(self, bus: EventBus, topics: set[str]) -> None:
+        self._bus = bus
+        self.topics = set(topics)
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_LIMIT)
+
+    def add(self, topic: str) -> None:
+        self.topics.add(topic)
+        self._bus._subscribers[topic].add(self)
+
+    def deliver(self, event: dict[str, Any]) -> None:
+        if self.queue.full():
+            with contextlib.suppress(asyncio.QueueEmpty):
+                self.queue.get_nowait()
+            logger.warning("subscriber of %s is slow; dropped its oldest event", sorted(self.topics))
+        self.queue.put_nowait(event)
+
+    async def get(self) -> dict[str, Any]:
+        return await self.queue.get()
+
+    def close(self) -> None:
+        for topic in self.topics:
+            self._bus._subscribers[topic].discard(self)
+
+    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        while True:
+            yield await self.get()
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subscribers: defaultdict[str, set[Subscription]] = defaultdict(set)
+
+    def subscribe(self, *topics: str) -> Subscription:
+        subscription = Subscription(self, set(topics))
+        for topic in topics:
+            self._subscribers[topic].add(subscription)
+        return subscription
+
+    async def publish(self, topic: str, event: dict[str, Any]) -> None:
+        for subscription in list(self._subscribers.get(topic, ())):
+            subscription.deliver(event)
+
+
+def conversation_topic(conversation_id: str) -> str:
+    return f"conversation:{conversation_id}"
+
+
+def agent_topic(agent_id: int) -> str:
+    return f"agent:{agent_id}"
+
+
+QUEUE_TOPIC = "queue"

@@ -1,0 +1,166 @@
+"""The hub's tables: customers, conversations and every message, handoffs, agents and what they do.
+
+Times are naive UTC. One schema module for the whole hub; `metadata.create_all` builds it until the schema
+must survive upgrades (then Alembic).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from actions.shop_schema import Money
+
+metadata = MetaData()
+
+STATES = ("bot", "queued", "agent", "resolved")
+PRIORITIES = ("urgent", "high", "normal")
+SENDERS = ("customer", "bot", "agent", "system")
+ROLES = ("agent", "supervisor", "trainer")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+customers = Table(
+    "hub_customers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("channel", String(16), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("display_name", String(200)),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("channel", "external_id"),
+)
+
+conversations = Table(
+    "hub_conversations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", String(36), ForeignKey("hub_customers.id"), nullable=False, index=True),
+    Column("channel", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("priority", String(16)),
+    Column("reason", String(32)),
+    Column("summary", Text),
+    Column("handoff_id", Integer),
+    Column("assigned_agent_id", Integer, ForeignKey("hub_agents.id"), index=True),
+    Column("queued_at", DateTime),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_hub_conversations_queue", "state", "priority", "queued_at"),
+)
+
+messages = Table(
+    "hub_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(36), ForeignKey("hub_conversations.id"), nullable=False),
+    Column("client_message_id", String(64)),
+    Column("sender", String(16), nullable=False),
+    Column("agent_id", Integer, ForeignKey("hub_agents.id")),
+    Column("text", Text, nullable=False),
+    Column("payload", Text),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("conversation_id", "client_message_id"),
+    Index("ix_hub_messages_conversation", "conversation_id", "id"),
+)
+
+handoffs = Table(
+    "hub_handoffs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(36), ForeignKey("hub_conversations.id"), nullable=False, index=True),
+    Column("reason", String(32), nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("packet", Text, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("requested_at", DateTime, nullable=False, index=True),
+    Column("agent_id", Integer, ForeignKey("hub_agents.id"), index=True),
+    Column("claimed_at", DateTime),
+    Column("first_reply_at", DateTime),
+    Column("resolved_at", DateTime, index=True),
+)
+
+agents = Table(
+    "hub_agents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(120), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("last_seen_at", DateTime),
+    Column("created_at", DateTime, nullable=False),
+)
+
+agent_sessions = Table(
+    "hub_agent_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("agent_id", Integer, ForeignKey("hub_agents.id"), nullable=False, index=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+
+notes = Table(
+    "hub_notes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(36), ForeignKey("hub_conversations.id"), nullable=False, index=True),
+    Column("agent_id", Integer, ForeignKey("hub_agents.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+canned_replies = Table(
+    "hub_canned_replies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(120), nullable=False, unique=True),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+ratings = Table(
+    "hub_ratings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(36), ForeignKey("hub_conversations.id"), nullable=False, index=True),
+    Column("handoff_id", Integer, ForeignKey("hub_handoffs.id"), unique=True),
+    Column("agent_id", Integer, ForeignKey("hub_agents.id"), index=True),
+    Column("score", Integer, nullable=False),
+    Column("comment", Text),
+    Column("created_at", DateTime, nullable=False, index=True),
+)
+
+order_actions = Table(
+    "hub_order_actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(36), ForeignKey("hub_conversations.id"), nullable=False, index=True),
+    Column("agent_id", Integer, ForeignKey("hub_agents.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("order_number", String(20)),
+    Column("amount", Money()),
+    Column("reason", Text, nullable=False),
+    Column("result", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
