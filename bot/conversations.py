@@ -434,6 +434,66 @@ class ConversationStore:
 
         return await self._run(add)
 
+    async def add_note(self, conversation_id: str, agent_id: int, text: str) -> dict[str, Any]:
+        """A private note: agents see it, the customer never does."""
+
+        def add(conn: Connection) -> dict[str, Any]:
+            now = self._clock()
+            note_id = conn.execute(
+                insert(t.notes).values(conversation_id=conversation_id, agent_id=agent_id, text=text, created_at=now)
+            ).inserted_primary_key[0]
+            return {
+                "id": note_id,
+                "conversation_id": conversation_id,
+                "agent_id": agent_id,
+                "text": text,
+                "at": _iso(now),
+            }
+
+        return await self._run(add)
+
+    async def notes(self, conversation_id: str) -> list[dict[str, Any]]:
+        def load(conn: Connection) -> list[dict[str, Any]]:
+            rows = conn.execute(
+                select(t.notes, t.agents.c.display_name)
+                .join(t.agents, t.agents.c.id == t.notes.c.agent_id)
+                .where(t.notes.c.conversation_id == conversation_id)
+                .order_by(t.notes.c.id)
+            ).all()
+            return [
+                {
+                    "id": r.id,
+                    "agent_id": r.agent_id,
+                    "agent_name": r.display_name,
+                    "text": r.text,
+                    "at": _iso(r.created_at),
+                }
+                for r in rows
+            ]
+
+        return await self._run(load)
+
+    async def order_actions(self, conversation_id: str) -> list[dict[str, Any]]:
+        def load(conn: Connection) -> list[dict[str, Any]]:
+            rows = conn.execute(
+                select(t.order_actions, t.agents.c.display_name)
+                .join(t.agents, t.agents.c.id == t.order_actions.c.agent_id)
+                .where(t.order_actions.c.conversation_id == conversation_id)
+                .order_by(t.order_actions.c.id)
+            ).all()
+            return [
+                {
+                    "kind": r.kind,
+                    "result": r.result,
+                    "reason": r.reason,
+                    "agent_name": r.display_name,
+                    "at": _iso(r.created_at),
+                }
+                for r in rows
+            ]
+
+        return await self._run(load)
+
     async def count_messages(self, conversation_id: str) -> int:
         def count(conn: Connection) -> int:
             return conn.execute(

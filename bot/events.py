@@ -68,6 +68,11 @@ def conversation_topic(conversation_id: str) -> str:
     return f"conversation:{conversation_id}"
 
 
+def notes_topic(conversation_id: str) -> str:
+    """Agents-only events of a conversation (private notes, order actions): never sent to the customer."""
+    return f"notes:{conversation_id}"
+
+
 def agent_topic(agent_id: int) -> str:
     return f"agent:{agent_id}"
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from actions.settings import ConfigurationError
-from bot.tracker_store import database_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'frontline.db'}"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -51,6 +51,7 @@ class BusinessHours:
 
 @dataclasses.dataclass(frozen=True)
 class HubSettings:
+    host: str
     port: int
     database_url: str
     rasa_url: str
@@ -72,6 +73,7 @@ class HubSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> HubSettings:
         env = os.environ if env is None else env
         return cls(
+            host=env.get("HUB_HOST", "127.0.0.1"),
             port=_int(env, "HUB_PORT", 8080),
             database_url=env.get("DATABASE_URL", database_url()),
             rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
@@ -89,6 +91,11 @@ class HubSettings:
             session_hours=_int(env, "AGENT_SESSION_HOURS", 12),
             seed_demo_agent=env.get("SEED_DEMO_AGENT", "true").lower() in {"1", "true", "yes"},
         )
+
+
+def database_url() -> str:
+    """Where the hub and Rasa's tracker store keep conversations (a SQLite file unless DATABASE_URL says)."""
+    return os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

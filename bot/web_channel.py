@@ -15,7 +15,8 @@ import logging
 import secrets
 from typing import Any
 
-from sanic import Request, Websocket
+from sanic import Request
+from sanic.server.websockets.impl import WebsocketImplProtocol as Websocket
 
 from actions.verification import sign_customer_id
 from bot.conversations import Conversation

@@ -65,6 +65,8 @@ class RasaStack:
         }
         self._actions: subprocess.Popen | None = None
         self._rasa: subprocess.Popen | None = None
+        self._hub: subprocess.Popen | None = None
+        self.hub_port = free_port()
 
     @property
     def rasa_url(self) -> str:
@@ -108,11 +110,33 @@ class RasaStack:
         health = f"http://127.0.0.1:{self.actions_port}/health"
         self._wait(lambda: _get(health)[0] == 200, self._actions, timeout, "actions")
 
+    @property
+    def hub_url(self) -> str:
+        return f"http://127.0.0.1:{self.hub_port}"
+
+    def start_hub(self, env: dict[str, str] | None = None, timeout: float = 60.0) -> None:
+        """(Re)start the conversation hub in front of this stack's Rasa server."""
+        self.stop_hub()
+        hub_env = {
+            "HUB_PORT": str(self.hub_port),
+            "RASA_URL": self.rasa_url,
+            "RASA_TOKEN": TOKEN,
+            "ACTIONS_URL": f"http://127.0.0.1:{self.actions_port}",
+            **(env or {}),
+        }
+        self._hub = self._spawn("hub", [sys.executable, "-m", "bot"], hub_env)
+        self._wait(lambda: _get(f"{self.hub_url}/api/me")[0] == 401, self._hub, timeout, "hub")
+
+    def stop_hub(self) -> None:
+        _stop(self._hub)
+        self._hub = None
+
     def stop_actions(self) -> None:
         _stop(self._actions)
         self._actions = None
 
     def stop(self) -> None:
+        self.stop_hub()
         self.stop_actions()
         _stop(self._rasa)
         self._rasa = None

@@ -12,7 +12,8 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
-from bot.tracker_store import DEFAULT_DATABASE_URL, DatabaseUrlTrackerStore
+from bot.settings import DEFAULT_DATABASE_URL
+from bot.tracker_store import DatabaseUrlTrackerStore
 from tests.rasa_stack import PROJECT_ROOT
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))

@@ -1,0 +1,134 @@
+"""The hub as one Sanic app: customer WebSocket, agent console and API, demo shop page, health."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+from sanic import Request, Sanic
+from sanic.exceptions import SanicException
+from sanic.response import HTTPResponse, file, json
+
+from actions.database import create_engine
+from actions.order_system_provider import order_system
+from bot.agents import AgentError, AgentStore
+from bot.canned_replies import CannedReplies
+from bot.console_api import ApiError, api_error_response, console_api
+from bot.conversations import ConversationStore
+from bot.events import EventBus
+from bot.hub import Hub
+from bot.order_desk import OrderDesk
+from bot.rasa_client import RasaClient
+from bot.settings import HubSettings
+from bot.web_channel import customer_socket
+
+logger = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent / "static"
+DEMO_AGENTS = (
+    ("demo.agent", "Sam (demo agent)", "agent"),
+    ("demo.supervisor", "Alex (demo supervisor)", "supervisor"),
+    ("demo.trainer", "Robin (demo trainer)", "trainer"),
+)
+DEMO_PASSWORD = "frontline-demo"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
+    "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def create_app(settings: HubSettings | None = None, name: str = "frontline_hub") -> Sanic:
+    settings = settings or HubSettings.from_env()
+    app = Sanic(name)
+    app.config.WEBSOCKET_MAX_SIZE = settings.max_frame_bytes
+    app.config.REQUEST_MAX_SIZE = settings.max_frame_bytes
+    app.config.WEBSOCKET_PING_INTERVAL = 20
+    app.ctx.settings = settings
+
+    @app.before_server_start
+    async def start(app: Sanic, _loop: object) -> None:
+        engine = create_engine(settings.database_url)
+        conversations = ConversationStore(engine)
+        conversations.create_schema()
+        app.ctx.agents = AgentStore(engine)
+        app.ctx.canned_replies = CannedReplies(engine)
+        app.ctx.rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
+        app.ctx.hub = Hub(settings, conversations, app.ctx.agents, app.ctx.rasa, EventBus())
+        app.ctx.order_desk = OrderDesk(order_system(), conversations, settings.refund_limit, settings.voucher_limit)
+        app.ctx.http = httpx.AsyncClient(timeout=2.0)
+        await app.ctx.canned_replies.seed()
+        if settings.seed_demo_agent:
+            await seed_demo_agents(app.ctx.agents)
+
+    @app.after_server_stop
+    async def stop(app: Sanic, _loop: object) -> None:
+        await app.ctx.hub.drain()
+        await app.ctx.rasa.close()
+        await app.ctx.http.aclose()
+
+    @app.on_response
+    async def secure(request: Request, response: HTTPResponse) -> None:
+        for header, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+
+    @app.exception(ApiError)
+    async def api_error(request: Request, error: ApiError) -> HTTPResponse:
+        return api_error_response(error)
+
+    @app.exception(SanicException)
+    async def http_error(request: Request, error: SanicException) -> HTTPResponse:
+        status = getattr(error, "status_code", 500) or 500
+        return json({"error": {"code": f"http_{status}", "message": str(error)}}, status=status)
+
+    @app.get("/healthz")
+    async def healthz(request: Request) -> HTTPResponse:
+        checks = {
+            "database": await _database_ok(app),
+            "rasa": await app.ctx.rasa.healthy(),
+            "actions": await _actions_ok(app),
+        }
+        return json({"ok": all(checks.values()), "checks": checks}, status=200 if all(checks.values()) else 503)
+
+    app.add_websocket_route(customer_socket, "/ws/customer")
+    app.blueprint(console_api)
+    for route, name_ in (("/", "shop.html"), ("/console", "console.html")):
+        app.add_route(_page(name_), route, name=f"page_{name_.replace('.', '_')}")
+    app.static("/static", str(STATIC), name="static")
+    return app
+
+
+async def seed_demo_agents(agents: AgentStore) -> None:
+    """Accounts for local runs (documented in README); switched off with SEED_DEMO_AGENT=false."""
+    for username, display_name, role in DEMO_AGENTS:
+        try:
+            await agents.add(username, display_name, DEMO_PASSWORD, role)
+        except AgentError:
+            continue
+
+
+def _page(name: str) -> Callable[[Request], Awaitable[HTTPResponse]]:
+    async def page(request: Request) -> HTTPResponse:
+        return await file(STATIC / name, mime_type="text/html; charset=utf-8")
+
+    return page
+
+
+async def _database_ok(app: Sanic) -> bool:
+    try:
+        await app.ctx.hub.conversations.waiting()
+    except Exception:  # any database failure makes the hub unhealthy
+        logger.exception("health check: database")
+        return False
+    return True
+
+
+async def _actions_ok(app: Sanic) -> bool:
+    try:
+        response = await app.ctx.http.get(f"{app.ctx.settings.actions_url}/health")
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
