@@ -75,3 +75,15 @@ def assistant_shop(assistant: RasaStack) -> Iterator[SqlOrderSystem]:
         yield system
     finally:
         asyncio.run(system.close())
+
+
+@pytest.fixture(scope="module")
+def hub(assistant: RasaStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
+    """The conversation hub in front of the real Rasa stack, with a database of its own for this module."""
+    database = tmp_path_factory.mktemp("hub") / "hub.db"
+    assistant.start_hub(env={"DATABASE_URL": f"sqlite:///{database}"})
+    assistant.hub_database = database
+    try:
+        yield assistant
+    finally:
+        assistant.stop_hub()
