@@ -46,8 +46,11 @@ class CustomerClient:
     async def say(self, text: str, client_id: str | None = None) -> Event:
         """Send a message and wait for its acknowledgement."""
         client_id = client_id or uuid.uuid4().hex
+        seen = len(self.events)
         await self.send_frame({"type": "message", "client_id": client_id, "text": text})
-        return await self.wait_for(lambda e: e.get("client_id") == client_id and e["type"] in {"ack", "error"})
+        return await self.wait_for(
+            lambda e: e.get("client_id") == client_id and e["type"] in {"ack", "error"}, after=seen
+        )
 
     async def wait_for(self, predicate: Callable[[Event], bool], timeout: float = 20.0, after: int = 0) -> Event:
         """The first event (from index `after`) matching `predicate`, waiting for it if need be."""
