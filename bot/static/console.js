@@ -1,0 +1,1615 @@
+/*
+ * Frontline agent console: the queue, conversations, replies, notes and order actions.
+ *
+ * Talks to the hub's console API (bot/console_api.py): JSON over fetch with the session cookie, and the
+ * live socket /ws/agent for queue and conversation events. Every piece of text from customers, the bot or
+ * agents is put in the page with textContent / createTextNode, never as HTML.
+ */
+(function () {
+  "use strict";
+
+  var TITLE = "Frontline console";
+  var BACKOFF_MS = [1000, 2000, 4000, 8000, 15000];
+  var QUEUE_POLL_MS = 30000; // a safety net under the live events
+  var TICK_MS = 20000; // how often waiting times are redrawn
+  var MAX_REPLY_CHARS = 4000; // the hub's default MAX_MESSAGE_CHARS; the console API does not say
+  var MAX_NOTE_CHARS = 4000;
+  var HANDLERS = { agent: true, supervisor: true }; // roles that take conversations and act on orders
+
+  var PRIORITY_LABELS = { urgent: "Urgent", high: "High", normal: "Normal" };
+  var REASON_LABELS = {
+    requested: "Asked for a person",
+    emotional: "Upset",
+    complex: "Complex",
+    not_understood: "Not understood",
+    bot_error: "Bot error",
+  };
+  var SENDER_LABELS = { customer: "Customer", bot: "Assistant", agent: "Agent", system: "System" };
+  var DEFAULT_REASONS = {
+    cancel: "Cancelled by an agent at the customer's request",
+    refund: "Refund agreed with the customer",
+    voucher: "Goodwill gesture",
+  };
+
+  var state = {
+    agent: null,
+    ws: null,
+    wsAttempt: 0,
+    wsTimer: null,
+    watched: new Set(), // conversations this socket gets events for
+    queue: { waiting: [], mine: [], agents_online: 0 },
+    knownWaiting: null, // waiting ids at the last refresh; null before the first
+    alerted: new Set(), // waiting conversations already announced with a beep
+    unseen: new Set(), // new waiting conversations the agent has not looked at: the title count
+    unreadMine: new Set(), // my conversations with customer messages I have not opened
+    currentId: null,
+    current: null, // GET /api/conversations/<id> of the open conversation
+    messageIds: new Set(),
+    noteIds: new Set(),
+    controlsKey: null, // which reply/order controls are built, so reloads keep what the agent typed
+    canned: [],
+    agents: [],
+    queueTimer: null,
+    reloadTimer: null,
+    pollTimer: null,
+    tickTimer: null,
+    audio: null,
+    replyClientId: null,
+  };
+
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
+
+  /* ----------------------------------------------------------- DOM helpers */
+
+  /** Create an element; attributes are set as attributes and `text` as textContent (never HTML). */
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      var value = attrs[name];
+      if (value === false || value === null || value === undefined) {
+        return;
+      }
+      node.setAttribute(name, value === true ? "" : String(value));
+    });
+    if (text !== undefined && text !== null) {
+      node.textContent = String(text);
+    }
+    return node;
+  }
+
+  function append(parent) {
+    for (var i = 1; i < arguments.length; i += 1) {
+      var child = arguments[i];
+      if (child === null || child === undefined || child === false) {
+        continue;
+      }
+      parent.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return parent;
+  }
+
+  function clear(node) {
+    while (node.firstChild) {
+      node.removeChild(node.firstChild);
+    }
+    return node;
+  }
+
+  var URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/g;
+
+  /** Text with its http(s) URLs as links; everything, link text included, goes in as text. */
+  function linkified(tag, attrs, text) {
+    var node = el(tag, attrs);
+    var value = typeof text === "string" ? text : "";
+    var last = 0;
+    value.replace(URL_PATTERN, function (match, offset) {
+      var url = match.replace(/[.,;:!?)\]]+$/, "");
+      node.appendChild(document.createTextNode(value.slice(last, offset)));
+      node.appendChild(el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, url));
+      last = offset + url.length;
+      return match;
+    });
+    node.appendChild(document.createTextNode(value.slice(last)));
+    return node;
+  }
+
+  function safeLink(url, text) {
+    if (typeof url === "string" && /^https?:\/\//i.test(url)) {
+      return el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, text || url);
+    }
+    return document.createTextNode(text || "");
+  }
+
+  function badge(kind, value, label) {
+    return el("span", { class: "badge badge--" + kind + " badge--" + kind + "-" + value }, label || value);
+  }
+
+  /** A definition list from [label, value] pairs; values that are empty are left out. */
+  function facts(rows) {
+    var list = el("dl", { class: "facts" });
+    rows.forEach(function (row) {
+      var value = row[1];
+      if (value === null || value === undefined || value === "") {
+        return;
+      }
+      append(list, el("dt", null, row[0]));
+      var dd = el("dd");
+      append(dd, typeof value === "string" || typeof value === "number" ? String(value) : value);
+      list.appendChild(dd);
+    });
+    return list;
+  }
+
+  /* -------------------------------------------------------- formatting */
+
+  function parseTime(iso) {
+    var time = iso ? Date.parse(iso) : NaN;
+    return isNaN(time) ? null : time;
+  }
+
+  function formatTime(iso) {
+    var time = parseTime(iso);
+    if (time === null) {
+      return "";
+    }
+    var date = new Date(time);
+    var sameDay = new Date().toDateString() === date.toDateString();
+    return sameDay
+      ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+      : date.toLocaleString([], { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  }
+
+  function formatDate(iso) {
+    // Order dates come without a zone (shop-local): show them as written, just nicer.
+    if (!iso) {
+      return "";
+    }
+    var date = new Date(String(iso).length === 10 ? iso + "T12:00:00" : iso);
+    if (isNaN(date.getTime())) {
+      return String(iso);
+    }
+    return String(iso).length === 10
+      ? date.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short", year: "numeric" })
+      : date.toLocaleString([], { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
+  }
+
+  function waitedFor(iso) {
+    var since = parseTime(iso);
+    if (since === null) {
+      return "";
+    }
+    var minutes = Math.max(0, Math.floor((Date.now() - since) / 60000));
+    if (minutes < 1) {
+      return "just now";
+    }
+    if (minutes < 60) {
+      return minutes + " min";
+    }
+    var hours = Math.floor(minutes / 60);
+    if (hours < 48) {
+      return hours + " h " + (minutes % 60) + " min";
+    }
+    return Math.floor(hours / 24) + " days";
+  }
+
+  function money(amount, currency) {
+    var value = Number(amount);
+    if (amount === null || amount === undefined || isNaN(value)) {
+      return "";
+    }
+    try {
+      return new Intl.NumberFormat([], { style: "currency", currency: currency || "GBP" }).format(value);
+    } catch (e) {
+      return value.toFixed(2) + " " + (currency || "");
+    }
+  }
+
+  function uuid() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID();
+    }
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return (b + 0x100).toString(16).slice(1);
+      })
+      .join("");
+  }
+
+  function canHandle() {
+    return !!(state.agent && HANDLERS[state.agent.role]);
+  }
+
+  /* ------------------------------------------------------------------ API */
+
+  function ApiError(status, code, message) {
+    this.status = status;
+    this.code = code;
+    this.message = message;
+  }
+
+  /** fetch + JSON. Changing requests are always JSON (the hub refuses anything else). */
+  function api(method, path, body) {
+    var options = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (method !== "GET") {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body || {});
+    }
+    return fetch(path, options)
+      .catch(function () {
+        throw new ApiError(0, "network", "The hub cannot be reached. Check the connection and try again.");
+      })
+      .then(function (response) {
+        return response
+          .json()
+          .catch(function () {
+            return null;
+          })
+          .then(function (data) {
+            if (response.ok) {
+              return data;
+            }
+            var error = (data && data.error) || {};
+            var failure = new ApiError(
+              response.status,
+              error.code || "http_" + response.status,
+              error.message || "The hub answered " + response.status + "."
+            );
+            if (response.status === 401 && path !== "/api/login") {
+              signedOut("Your session has ended. Please sign in again.");
+            }
+            throw failure;
+          });
+      });
+  }
+
+  function conversationPath(id, rest) {
+    return "/api/conversations/" + encodeURIComponent(id) + (rest || "");
+  }
+
+  /* --------------------------------------------------------- action errors */
+
+  /**
+   * One error line at a time, placed right after the control that failed (and the single element with
+   * data-testid="action-error", so it is unambiguous which action it belongs to).
+   */
+  function showActionError(anchor, message) {
+    clearActionError();
+    var node = el("p", { class: "action-error", role: "alert", "data-testid": "action-error" }, message);
+    if (anchor && anchor.parentNode) {
+      anchor.parentNode.insertBefore(node, anchor.nextSibling);
+    }
+  }
+
+  function clearActionError() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-testid=action-error]"), function (node) {
+      node.remove();
+    });
+  }
+
+  function showSuccess(anchor, message) {
+    var old = anchor.parentNode && anchor.parentNode.querySelector(".action-success");
+    if (old) {
+      old.remove();
+    }
+    var node = el("p", { class: "action-success", role: "status" }, message);
+    anchor.parentNode.insertBefore(node, anchor.nextSibling);
+    setTimeout(function () {
+      node.remove();
+    }, 8000);
+  }
+
+  /** Run an API call from a button: disabled while it runs, errors shown next to `anchor`. */
+  function runAction(button, anchor, work) {
+    clearActionError();
+    button.disabled = true;
+    return work()
+      .catch(function (error) {
+        showActionError(anchor, error.message || "That did not work.");
+        return null;
+      })
+      .then(function (result) {
+        button.disabled = false;
+        return result;
+      });
+  }
+
+  /* ---------------------------------------------------------- sign in/out */
+
+  function boot() {
+    document.addEventListener("pointerdown", unlockAudio);
+    document.addEventListener("keydown", unlockAudio);
+    $("login-form").addEventListener("submit", onLogin);
+    $("logout").addEventListener("click", onLogout);
+    $("alert-count").addEventListener("click", function () {
+      state.unseen.clear();
+      updateAlert();
+      renderQueue();
+    });
+    checkSession();
+  }
+
+  function checkSession() {
+    api("GET", "/api/me")
+      .then(function (data) {
+        showApp(data.agent);
+      })
+      .catch(function (error) {
+        if (error.status === 401) {
+          return; // signedOut() has shown the login form
+        }
+        $("boot").textContent = "The hub cannot be reached right now; trying again…";
+        setTimeout(checkSession, 3000);
+      });
+  }
+
+  function onLogin(event) {
+    event.preventDefault();
+    var error = $("login-error");
+    var submit = $("login-submit");
+    var username = $("login-username").value.trim();
+    var password = $("login-password").value;
+    if (!username || !password) {
+      error.textContent = "Enter your username and password.";
+      error.hidden = false;
+      return;
+    }
+    error.hidden = true;
+    submit.disabled = true;
+    api("POST", "/api/login", { username: username, password: password })
+      .then(function (data) {
+        $("login-password").value = "";
+        showApp(data.agent);
+      })
+      .catch(function (failure) {
+        error.textContent = failure.message;
+        error.hidden = false;
+        $("login-password").select();
+      })
+      .then(function () {
+        submit.disabled = false;
+      });
+  }
+
+  function onLogout() {
+    api("POST", "/api/logout", {})
+      .catch(function () {
+        return null; // signed out here either way
+      })
+      .then(function () {
+        signedOut("");
+      });
+  }
+
+  function showApp(agent) {
+    state.agent = agent;
+    $("boot").hidden = true;
+    $("login").hidden = true;
+    $("app").hidden = false;
+    $("whoami").textContent = agent.display_name + " · " + agent.role;
+    document.body.setAttribute("data-role", agent.role);
+    connectSocket();
+    refreshQueue();
+    loadCanned();
+    loadAgents();
+    clearInterval(state.pollTimer);
+    clearInterval(state.tickTimer);
+    state.pollTimer = setInterval(refreshQueue, QUEUE_POLL_MS);
+    state.tickTimer = setInterval(updateWaitingTimes, TICK_MS);
+  }
+
+  /** Back to the login form, with everything of the previous session forgotten. */
+  function signedOut(message) {
+    var wasIn = state.agent !== null;
+    state.agent = null;
+    closeSocket();
+    clearInterval(state.pollTimer);
+    clearInterval(state.tickTimer);
+    state.queue = { waiting: [], mine: [], agents_online: 0 };
+    state.knownWaiting = null;
+    state.alerted.clear();
+    state.unseen.clear();
+    state.unreadMine.clear();
+    closeConversation();
+    updateAlert();
+    $("boot").hidden = true;
+    $("app").hidden = true;
+    $("login").hidden = false;
+    var error = $("login-error");
+    error.textContent = message || "";
+    error.hidden = !(message && wasIn);
+    $("login-username").focus();
+  }
+
+  /* ---------------------------------------------------------- live socket */
+
+  function connectSocket() {
+    if (!state.agent || (state.ws && state.ws.readyState <= 1)) {
+      return;
+    }
+    clearTimeout(state.wsTimer);
+    state.wsTimer = null;
+    var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    var ws = new WebSocket(scheme + "//" + window.location.host + "/ws/agent");
+    state.ws = ws;
+    state.watched = new Set();
+    setLive("connecting");
+    ws.addEventListener("open", function () {
+      // Whatever happened while we were away: fetch it again, and ask for the live events once more.
+      watchAll();
+      refreshQueue();
+      if (state.currentId) {
+        loadConversation(state.currentId);
+      }
+    });
+    ws.addEventListener("message", function (event) {
+      var data;
+      try {
+        data = JSON.parse(event.data);
+      } catch (e) {
+        return;
+      }
+      if (data && typeof data === "object") {
+        handleEvent(data);
+      }
+    });
+    ws.addEventListener("close", function (event) {
+      if (state.ws !== ws) {
+        return;
+      }
+      state.ws = null;
+      if (event.code === 4401) {
+        signedOut("Your session has ended. Please sign in again.");
+        return;
+      }
+      if (state.agent) {
+        scheduleReconnect();
+      }
+    });
+  }
+
+  /** 1 s, 2 s, 4 s… at most 15 s between tries; reset when the hub says hello. */
+  function scheduleReconnect() {
+    setLive("reconnecting");
+    var delay = BACKOFF_MS[Math.min(state.wsAttempt, BACKOFF_MS.length - 1)];
+    state.wsAttempt += 1;
+    clearTimeout(state.wsTimer);
+    state.wsTimer = setTimeout(connectSocket, delay);
+  }
+
+  function closeSocket() {
+    clearTimeout(state.wsTimer);
+    state.wsTimer = null;
+    var ws = state.ws;
+    state.ws = null;
+    if (ws) {
+      ws.close();
+    }
+  }
+
+  function setLive(mode) {
+    var live = $("live");
+    live.setAttribute("data-live", mode);
+    live.textContent = { live: "Live", connecting: "Connecting…", reconnecting: "Reconnecting…" }[mode] || mode;
+  }
+
+  function watch(id) {
+    if (!id || state.watched.has(id) || !state.ws || state.ws.readyState !== 1) {
+      return;
+    }
+    state.ws.send(JSON.stringify({ type: "watch", conversation_id: id }));
+    state.watched.add(id);
+  }
+
+  /** The open conversation and all of mine, so new customer messages can be flagged. */
+  function watchAll() {
+    watch(state.currentId);
+    state.queue.mine.forEach(function (conversation) {
+      watch(conversation.id);
+    });
+  }
+
+  function handleEvent(event) {
+    switch (event.type) {
+      case "hello":
+        state.wsAttempt = 0;
+        setLive("live");
+        break;
+      case "queued":
+        if (event.conversation && event.conversation.id) {
+          alertNew(event.conversation.id);
+        }
+        scheduleQueueRefresh();
+        break;
+      case "assigned":
+        beep();
+        scheduleQueueRefresh();
+        reloadIfCurrent(event.conversation_id);
+        break;
+      case "claimed":
+      case "resolved":
+      case "left":
+        scheduleQueueRefresh();
+        reloadIfCurrent(event.conversation_id);
+        break;
+      case "message":
+        if (event.message) {
+          onLiveMessage(event.message);
+        }
+        break;
+      case "state":
+        // State events do not say which conversation they are about: reload the open one if it may have changed.
+        if (state.current && event.state !== state.current.conversation.state) {
+          scheduleReload();
+        }
+        break;
+      case "note":
+        if (event.note && event.note.conversation_id === state.currentId) {
+          addNote(event.note);
+        }
+        break;
+      case "order_action":
+        scheduleReload();
+        break;
+      case "error":
+        if (event.code === "unauthenticated") {
+          signedOut("Your session has ended. Please sign in again.");
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  function onLiveMessage(message) {
+    if (message.conversation_id === state.currentId) {
+      var atBottom = isNearBottom($("transcript"));
+      addTranscriptMessage(message);
+      if (atBottom || message.sender !== "customer") {
+        scrollToBottom();
+      }
+      if (message.sender === "customer" && document.hidden) {
+        beep();
+      }
+      return;
+    }
+    var mine = state.queue.mine.some(function (c) {
+      return c.id === message.conversation_id;
+    });
+    if (mine && message.sender === "customer") {
+      state.unreadMine.add(message.conversation_id);
+      renderMine();
+      beep();
+    }
+  }
+
+  function reloadIfCurrent(id) {
+    if (id && id === state.currentId) {
+      scheduleReload();
+    }
+  }
+
+  /* --------------------------------------------------------------- alerts */
+
+  function alertNew(id) {
+    if (state.alerted.has(id)) {
+      return;
+    }
+    state.alerted.add(id);
+    if (id !== state.currentId) {
+      state.unseen.add(id);
+    }
+    updateAlert();
+    beep();
+  }
+
+  function updateAlert() {
+    var count = state.unseen.size;
+    document.title = count ? "(" + count + ") " + TITLE : TITLE;
+    var node = $("alert-count");
+    node.textContent = String(count);
+    node.hidden = count === 0;
+    node.setAttribute("aria-label", count + " new conversation" + (count === 1 ? "" : "s") + " waiting");
+  }
+
+  function audioContext() {
+    if (!state.audio) {
+      var Context = window.AudioContext || window.webkitAudioContext;
+      if (!Context) {
+        return null;
+      }
+      state.audio = new Context();
+    }
+    return state.audio;
+  }
+
+  // Browsers only let a page make sound after the user has interacted with it.
+  function unlockAudio() {
+    var context = audioContext();
+    if (context && context.state === "suspended") {
+      context.resume().catch(function () {});
+    }
+  }
+
+  /** Two short tones made with the Web Audio API (no audio files). */
+  function beep() {
+    var context = audioContext();
+    if (!context) {
+      return;
+    }
+    if (context.state === "suspended") {
+      context.resume().catch(function () {});
+    }
+    [880, 1175].forEach(function (frequency, index) {
+      var start = context.currentTime + index * 0.16;
+      var oscillator = context.createOscillator();
+      var gain = context.createGain();
+      oscillator.type = "sine";
+      oscillator.frequency.value = frequency;
+      gain.gain.setValueAtTime(0.0001, start);
+      gain.gain.exponentialRampToValueAtTime(0.18, start + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.14);
+      oscillator.connect(gain);
+      gain.connect(context.destination);
+      oscillator.start(start);
+      oscillator.stop(start + 0.15);
+    });
+  }
+
+  /* ----------------------------------------------------------------- queue */
+
+  // Several events often come together (claimed + state + queue announcements): fetch once for all.
+  function scheduleQueueRefresh() {
+    clearTimeout(state.queueTimer);
+    state.queueTimer = setTimeout(refreshQueue, 120);
+  }
+
+  function refreshQueue() {
+    if (!state.agent) {
+      return Promise.resolve();
+    }
+    return api("GET", "/api/queue")
+      .then(function (data) {
+        state.queue = {
+          waiting: Array.isArray(data.waiting) ? data.waiting : [],
+          mine: Array.isArray(data.mine) ? data.mine : [],
+          agents_online: data.agents_online || 0,
+        };
+        noticeQueueChanges();
+        renderQueue();
+        renderMine();
+        watchAll();
+      })
+      .catch(function () {
+        return null; // 401 handled in api(); otherwise the next event or poll tries again
+      });
+  }
+
+  /** New waiting conversations alert (also those missed while the socket was down); gone ones stop counting. */
+  function noticeQueueChanges() {
+    var ids = new Set(
+      state.queue.waiting.map(function (c) {
+        return c.id;
+      })
+    );
+    if (state.knownWaiting !== null) {
+      ids.forEach(function (id) {
+        if (!state.knownWaiting.has(id)) {
+          alertNew(id);
+        }
+      });
+    } else {
+      ids.forEach(function (id) {
+        state.alerted.add(id); // waiting before we looked: not news
+      });
+    }
+    [state.alerted, state.unseen].forEach(function (set) {
+      Array.from(set).forEach(function (id) {
+        if (!ids.has(id)) {
+          set.delete(id);
+        }
+      });
+    });
+    var mineIds = new Set(
+      state.queue.mine.map(function (c) {
+        return c.id;
+      })
+    );
+    Array.from(state.unreadMine).forEach(function (id) {
+      if (!mineIds.has(id)) {
+        state.unreadMine.delete(id);
+      }
+    });
+    state.knownWaiting = ids;
+    updateAlert();
+  }
+
+  function renderQueue() {
+    var list = clear($("queue"));
+    var waiting = state.queue.waiting;
+    $("waiting-count").textContent = String(waiting.length);
+    var online = state.queue.agents_online;
+    $("agents-online").textContent = online === 1 ? "1 agent online" : online + " agents online";
+    if (!waiting.length) {
+      list.appendChild(el("li", { class: "conv-list__empty" }, "Nobody is waiting."));
+      return;
+    }
+    waiting.forEach(function (conversation) {
+      list.appendChild(queueItem(conversation));
+    });
+  }
+
+  function queueItem(conversation) {
+    var item = el("li", {
+      class: "conv-item" + (conversation.id === state.currentId ? " is-current" : ""),
+      "data-testid": "queue-item",
+      "data-conversation-id": conversation.id,
+      "data-priority": conversation.priority || "normal",
+      tabindex: 0,
+    });
+    if (state.unseen.has(conversation.id)) {
+      item.classList.add("is-new");
+    }
+    var top = el("div", { class: "conv-item__top" });
+    append(
+      top,
+      badge("priority", conversation.priority || "normal", PRIORITY_LABELS[conversation.priority] || "Normal"),
+      conversation.reason ? badge("reason", conversation.reason, REASON_LABELS[conversation.reason] || conversation.reason) : null,
+      el("span", { class: "conv-item__wait", "data-since": conversation.queued_at, title: "Waiting since " + formatTime(conversation.queued_at) },
+        waitedFor(conversation.queued_at))
+    );
+    item.appendChild(top);
+    item.appendChild(el("p", { class: "conv-item__summary" }, conversation.summary || "No summary."));
+
+    var bottom = el("div", { class: "conv-item__bottom" });
+    var where = "via " + (conversation.channel || "web");
+    if (conversation.queue && typeof conversation.queue.position === "number") {
+      where += " · #" + conversation.queue.position + " in line";
+    }
+    bottom.appendChild(el("span", { class: "muted small" }, where));
+    if (canHandle()) {
+      var claimButton = el("button", { class: "btn btn--primary btn--small", type: "button", "data-testid": "claim" }, "Claim");
+      claimButton.addEventListener("click", function (event) {
+        event.stopPropagation();
+        claim(conversation.id, claimButton, $("queue-messages"));
+      });
+      bottom.appendChild(claimButton);
+    }
+    item.appendChild(bottom);
+
+    item.addEventListener("click", function () {
+      openConversation(conversation.id);
+    });
+    item.addEventListener("keydown", function (event) {
+      if ((event.key === "Enter" || event.key === " ") && event.target === item) {
+        event.preventDefault();
+        openConversation(conversation.id);
+      }
+    });
+    return item;
+  }
+
+  function renderMine() {
+    var list = clear($("mine"));
+    var mine = state.queue.mine;
+    $("mine-count").textContent = String(mine.length);
+    if (!mine.length) {
+      list.appendChild(el("li", { class: "conv-list__empty" }, "No conversations assigned to you."));
+      return;
+    }
+    mine.forEach(function (conversation) {
+      var item = el("li", {
+        class: "conv-item conv-item--mine" + (conversation.id === state.currentId ? " is-current" : ""),
+        "data-testid": "mine-item",
+        "data-conversation-id": conversation.id,
+        tabindex: 0,
+      });
+      var top = el("div", { class: "conv-item__top" });
+      append(
+        top,
+        badge("priority", conversation.priority || "normal", PRIORITY_LABELS[conversation.priority] || "Normal"),
+        state.unreadMine.has(conversation.id) ? el("span", { class: "badge badge--unread" }, "New message") : null,
+        el("span", { class: "conv-item__wait" }, formatTime(conversation.updated_at))
+      );
+      item.appendChild(top);
+      item.appendChild(el("p", { class: "conv-item__summary" }, conversation.summary || "No summary."));
+      item.addEventListener("click", function () {
+        openConversation(conversation.id);
+      });
+      item.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" && event.target === item) {
+          openConversation(conversation.id);
+        }
+      });
+      list.appendChild(item);
+    });
+  }
+
+  function updateWaitingTimes() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-since]"), function (node) {
+      node.textContent = waitedFor(node.getAttribute("data-since"));
+    });
+  }
+
+  function claim(id, button, anchor) {
+    return runAction(button, anchor, function () {
+      return api("POST", conversationPath(id, "/claim"), {}).catch(function (error) {
+        if (error.status === 409) {
+          error.message = "Someone else was faster: this conversation is no longer waiting.";
+          scheduleQueueRefresh();
+        }
+        throw error;
+      });
+    }).then(function (result) {
+      if (result) {
+        state.unseen.delete(id);
+        updateAlert();
+        refreshQueue();
+        openConversation(id);
+      }
+    });
+  }
+
+  /* ---------------------------------------------------------- conversation */
+
+  function openConversation(id) {
+    if (state.currentId !== id) {
+      state.currentId = id;
+      state.current = null;
+      state.controlsKey = null;
+      state.messageIds = new Set();
+      state.noteIds = new Set();
+      state.replyClientId = null;
+      clearActionError();
+      renderLoading();
+    }
+    state.unseen.delete(id);
+    state.unreadMine.delete(id);
+    updateAlert();
+    renderQueue();
+    renderMine();
+    watch(id);
+    loadAgents();
+    return loadConversation(id);
+  }
+
+  function closeConversation() {
+    state.currentId = null;
+    state.current = null;
+    state.controlsKey = null;
+    var section = $("conversation");
+    Array.prototype.forEach.call(section.querySelectorAll(":scope > :not(#empty-state)"), function (node) {
+      node.remove();
+    });
+    $("empty-state").hidden = false;
+    clear($("details")).hidden = true;
+  }
+
+  function scheduleReload() {
+    if (!state.currentId) {
+      return;
+    }
+    clearTimeout(state.reloadTimer);
+    state.reloadTimer = setTimeout(function () {
+      loadConversation(state.currentId);
+    }, 150);
+  }
+
+  function loadConversation(id) {
+    return api("GET", conversationPath(id))
+      .then(function (data) {
+        if (state.currentId !== id) {
+          return; // the agent has opened another one meanwhile
+        }
+        state.current = data;
+        renderConversation(data);
+      })
+      .catch(function (error) {
+        if (state.currentId === id && !state.current && error.status !== 401) {
+          renderLoadError(error.message);
+        }
+      });
+  }
+
+  function renderLoading() {
+    var section = $("conversation");
+    closeChildren(section);
+    $("empty-state").hidden = true;
+    section.appendChild(el("p", { class: "loading" }, "Loading the conversation…"));
+    clear($("details")).hidden = true;
+  }
+
+  function renderLoadError(message) {
+    var section = $("conversation");
+    closeChildren(section);
+    section.appendChild(el("p", { class: "action-error" }, message));
+  }
+
+  function closeChildren(section) {
+    Array.prototype.forEach.call(section.querySelectorAll(":scope > :not(#empty-state)"), function (node) {
+      node.remove();
+    });
+  }
+
+  function isMine(data) {
+    return !!(
+      state.agent &&
+      data.conversation.state === "agent" &&
+      data.conversation.assigned_agent_id === state.agent.id
+    );
+  }
+
+  /**
+   * Draw the open conversation. The transcript and notes only gain what is new, and the reply and order
+   * controls are rebuilt only when what they depend on changes, so a reload never eats a half-typed reply.
+   */
+  function renderConversation(data) {
+    var section = $("conversation");
+    $("empty-state").hidden = true;
+    var loading = section.querySelector(":scope > .loading, :scope > .action-error");
+    if (loading) {
+      loading.remove();
+    }
+    var mine = isMine(data);
+    var key = [data.conversation.id, mine, data.order ? data.order.number : "", canHandle()].join("|");
+    var rebuild = key !== state.controlsKey;
+    if (rebuild) {
+      closeChildren(section);
+      state.messageIds = new Set();
+      state.noteIds = new Set();
+      section.appendChild(el("header", { class: "conv-header", id: "conv-header" }));
+      section.appendChild(el("div", { class: "transcript", id: "transcript", "data-testid": "transcript", role: "log" }));
+      if (mine) {
+        section.appendChild(buildComposer());
+      } else {
+        section.appendChild(readOnlyNote(data));
+      }
+    } else if (!mine) {
+      var note = section.querySelector(".readonly-note");
+      if (note) {
+        note.replaceWith(readOnlyNote(data));
+      }
+    }
+    renderHeader(data, mine);
+    data.messages.forEach(addTranscriptMessage);
+    if (rebuild) {
+      scrollToBottom();
+    }
+    renderDetails(data, mine, rebuild);
+    state.controlsKey = key;
+  }
+
+  function readOnlyNote(data) {
+    var text;
+    var conversation = data.conversation;
+    if (conversation.state === "queued") {
+      text = canHandle() ? "This customer is waiting. Claim the conversation to reply." : "This customer is waiting for an agent.";
+    } else if (conversation.state === "agent") {
+      text = "This conversation is with " + (data.assigned_agent ? data.assigned_agent.display_name : "another agent") + ".";
+    } else if (conversation.state === "resolved") {
+      text = "This conversation is resolved.";
+    } else {
+      text = "The assistant is handling this conversation.";
+    }
+    return el("p", { class: "readonly-note" }, text);
+  }
+
+  function renderHeader(data, mine) {
+    var header = clear($("conv-header"));
+    var conversation = data.conversation;
+    var title = el("div", { class: "conv-header__title" });
+    append(
+      title,
+      el("h2", null, data.order && data.order.customer_name ? data.order.customer_name : "Customer"),
+      el(
+        "span",
+        { class: "muted small" },
+        "via " + (conversation.channel || "web") + " · started " + formatTime(conversation.created_at)
+      )
+    );
+    var meta = el("div", { class: "conv-header__meta" });
+    append(
+      meta,
+      badge("state", conversation.state, stateLabel(conversation.state)),
+      conversation.priority ? badge("priority", conversation.priority, PRIORITY_LABELS[conversation.priority]) : null,
+      data.assigned_agent && conversation.state === "agent"
+        ? el("span", { class: "muted small" }, "with " + data.assigned_agent.display_name)
+        : null
+    );
+    var actions = el("div", { class: "conv-header__actions" });
+    if (conversation.state === "queued" && canHandle()) {
+      var claimButton = el("button", { class: "btn btn--primary", type: "button", "data-testid": "view-claim" }, "Claim");
+      claimButton.addEventListener("click", function () {
+        claim(conversation.id, claimButton, header);
+      });
+      actions.appendChild(claimButton);
+    }
+    if (mine) {
+      // Errors go after the header (not inside it): a reload redraws the header but keeps its siblings.
+      actions.appendChild(buildTransfer(conversation.id, header));
+      var resolveButton = el("button", { class: "btn btn--success", type: "button", "data-testid": "resolve" }, "Resolve");
+      resolveButton.addEventListener("click", function () {
+        runAction(resolveButton, header, function () {
+          return api("POST", conversationPath(conversation.id, "/resolve"), {});
+        }).then(function (result) {
+          if (result) {
+            refreshQueue();
+            loadConversation(conversation.id);
+          }
+        });
+      });
+      actions.appendChild(resolveButton);
+    }
+    append(header, title, meta, actions);
+  }
+
+  function stateLabel(value) {
+    return { bot: "With the assistant", queued: "Waiting", agent: "With an agent", resolved: "Resolved" }[value] || value;
+  }
+
+  function buildTransfer(conversationId, anchor) {
+    var select = el("select", { class: "select", "data-testid": "transfer", "aria-label": "Transfer to another agent" });
+    select.appendChild(el("option", { value: "" }, "Transfer to…"));
+    state.agents
+      .filter(function (agent) {
+        return agent.id !== state.agent.id && HANDLERS[agent.role];
+      })
+      .forEach(function (agent) {
+        select.appendChild(
+          el("option", { value: agent.id }, agent.display_name + (agent.online ? " (online)" : " (offline)"))
+        );
+      });
+    select.addEventListener("change", function () {
+      if (!select.value) {
+        return;
+      }
+      var target = Number(select.value);
+      runAction(select, anchor, function () {
+        return api("POST", conversationPath(conversationId, "/transfer"), { agent_id: target });
+      }).then(function (result) {
+        select.value = "";
+        if (result) {
+          refreshQueue();
+          loadConversation(conversationId);
+        }
+      });
+    });
+    return select;
+  }
+
+  /* ------------------------------------------------------------ transcript */
+
+  function addTranscriptMessage(message) {
+    var transcript = $("transcript");
+    if (!transcript || !message || state.messageIds.has(message.id)) {
+      return;
+    }
+    state.messageIds.add(message.id);
+    var node = transcriptMessage(message);
+    // Keep id order even if a live event overtakes a reload.
+    var after = Array.prototype.find.call(transcript.children, function (other) {
+      return Number(other.getAttribute("data-id")) > message.id;
+    });
+    transcript.insertBefore(node, after || null);
+  }
+
+  function transcriptMessage(message) {
+    var sender = SENDER_LABELS[message.sender] ? message.sender : "system";
+    var payload = message.payload || {};
+    var node = el("article", {
+      class: "tmsg tmsg--" + sender,
+      "data-testid": "transcript-message",
+      "data-sender": sender,
+      "data-id": message.id,
+    });
+    var name = sender === "agent" && typeof payload.agent_name === "string" ? payload.agent_name : SENDER_LABELS[sender];
+    var head = el("div", { class: "tmsg__head" });
+    append(head, el("span", { class: "tmsg__name" }, name), el("time", { class: "tmsg__time", datetime: message.at }, formatTime(message.at)));
+    node.appendChild(head);
+    node.appendChild(linkified("div", { class: "tmsg__body" }, message.text));
+    if (Array.isArray(payload.buttons) && payload.buttons.length) {
+      var chips = el("div", { class: "tmsg__buttons", "aria-label": "Buttons offered" });
+      payload.buttons.forEach(function (button) {
+        if (button && (button.title || button.payload)) {
+          chips.appendChild(el("span", { class: "chip", title: String(button.payload || "") }, button.title || button.payload));
+        }
+      });
+      node.appendChild(chips);
+    }
+    return node;
+  }
+
+  function isNearBottom(node) {
+    return !node || node.scrollHeight - node.scrollTop - node.clientHeight < 80;
+  }
+
+  function scrollToBottom() {
+    var transcript = $("transcript");
+    if (transcript) {
+      transcript.scrollTop = transcript.scrollHeight;
+    }
+  }
+
+  /* -------------------------------------------------------------- composer */
+
+  function buildComposer() {
+    var form = el("form", { class: "composer", novalidate: true });
+    var tools = el("div", { class: "composer__tools" });
+    var canned = el("select", { class: "select", "data-testid": "canned", "aria-label": "Canned replies" });
+    fillCanned(canned);
+    tools.appendChild(canned);
+    tools.appendChild(el("span", { class: "muted small" }, "Enter sends · Shift+Enter for a new line"));
+
+    var row = el("div", { class: "composer__row" });
+    var input = el("textarea", {
+      class: "textarea",
+      id: "reply-input",
+      rows: 3,
+      maxlength: MAX_REPLY_CHARS,
+      placeholder: "Write to the customer…",
+      "aria-label": "Reply to the customer",
+      "data-testid": "reply-input",
+    });
+    var send = el("button", { class: "btn btn--primary", type: "submit", "data-testid": "reply-send" }, "Send");
+    append(row, input, send);
+    append(form, tools, row);
+
+    canned.addEventListener("change", function () {
+      var chosen = state.canned.find(function (reply) {
+        return String(reply.id) === canned.value;
+      });
+      if (chosen) {
+        // Fill the box (after what is already written) so the agent can adjust it before sending.
+        input.value = input.value.trim() ? input.value.replace(/\s+$/, "") + "\n" + chosen.text : chosen.text;
+        input.focus();
+      }
+      canned.value = "";
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        sendReply(input, send, row);
+      }
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      sendReply(input, send, row);
+    });
+    return form;
+  }
+
+  function fillCanned(select) {
+    clear(select);
+    select.appendChild(el("option", { value: "" }, state.canned.length ? "Canned replies…" : "No canned replies"));
+    state.canned.forEach(function (reply) {
+      select.appendChild(el("option", { value: reply.id, title: reply.text }, reply.title));
+    });
+  }
+
+  function sendReply(input, button, anchor) {
+    var text = input.value.trim();
+    if (!text) {
+      showActionError(anchor, "Write a reply first.");
+      input.focus();
+      return;
+    }
+    var id = state.currentId;
+    // The same client_id for retries of one reply.
+    state.replyClientId = state.replyClientId || uuid();
+    runAction(button, anchor, function () {
+      return api("POST", conversationPath(id, "/messages"), { text: text, client_id: state.replyClientId });
+    }).then(function (result) {
+      if (!result) {
+        return;
+      }
+      state.replyClientId = null;
+      if (input.value.trim() === text) {
+        input.value = "";
+      }
+      if (state.currentId === id && result.message) {
+        addTranscriptMessage(result.message);
+        scrollToBottom();
+      }
+      input.focus();
+    });
+  }
+
+  function loadCanned() {
+    return api("GET", "/api/canned-replies")
+      .then(function (data) {
+        state.canned = Array.isArray(data.canned_replies) ? data.canned_replies : [];
+        var select = document.querySelector("[data-testid=canned]");
+        if (select) {
+          fillCanned(select);
+        }
+      })
+      .catch(function () {
+        return null;
+      });
+  }
+
+  function loadAgents() {
+    return api("GET", "/api/agents")
+      .then(function (data) {
+        state.agents = Array.isArray(data.agents) ? data.agents : [];
+        var select = document.querySelector("[data-testid=transfer]");
+        if (select && select.value === "" && state.currentId) {
+          select.replaceWith(buildTransfer(state.currentId, $("conv-header")));
+        }
+      })
+      .catch(function () {
+        return null;
+      });
+  }
+
+  /* --------------------------------------------------------------- details */
+
+  function renderDetails(data, mine, rebuild) {
+    var details = $("details");
+    details.hidden = false;
+    if (rebuild) {
+      clear(details);
+      append(
+        details,
+        el("section", { class: "card", id: "packet-card", "data-testid": "packet" }),
+        el("section", { class: "card", id: "order-card", "data-testid": "order" }),
+        buildNotesCard()
+      );
+      var orderCard = $("order-card");
+      append(orderCard, el("div", { id: "order-info" }), el("div", { id: "order-log" }));
+      if (mine && canHandle() && data.order) {
+        orderCard.appendChild(buildOrderActions(data));
+      }
+    }
+    renderPacket(data);
+    renderOrderInfo(data);
+    renderOrderLog(data);
+    data.notes.forEach(addNote);
+  }
+
+  function renderPacket(data) {
+    var card = clear($("packet-card"));
+    card.appendChild(el("h3", { class: "card__title" }, "Handoff"));
+    var handoff = data.handoff;
+    if (!handoff) {
+      card.appendChild(el("p", { class: "muted" }, "This conversation has not been handed to a person."));
+      return;
+    }
+    var packet = handoff.packet || {};
+    var badges = el("div", { class: "badges" });
+    append(
+      badges,
+      badge("priority", handoff.priority, PRIORITY_LABELS[handoff.priority] || handoff.priority),
+      badge("reason", handoff.reason, REASON_LABELS[handoff.reason] || handoff.reason),
+      packet.emotion ? badge("emotion", "x", "Emotion: " + emotionText(packet.emotion)) : null
+    );
+    card.appendChild(badges);
+    card.appendChild(el("p", { class: "summary" }, handoff.summary || packet.summary || "No summary."));
+
+    var customer = packet.customer || {};
+    card.appendChild(
+      facts([
+        ["Requested", formatTime(handoff.requested_at) + (handoff.source ? " (by " + handoff.source + ")" : "")],
+        ["Claimed", handoff.claimed_at ? formatTime(handoff.claimed_at) : ""],
+        ["Order", packet.order_id || ""],
+        ["Verified customer", customer.verified_customer_id || ""],
+        ["Email", customer.email || ""],
+        ["Interrupted form", packet.interrupted_form || ""],
+        ["Bot channel", packet.channel || ""],
+      ])
+    );
+
+    if (Array.isArray(packet.intents) && packet.intents.length) {
+      card.appendChild(el("h4", { class: "card__subtitle" }, "What the customer said"));
+      card.appendChild(intentsTable(packet.intents));
+    }
+    var entities = packet.entities && typeof packet.entities === "object" ? packet.entities : {};
+    var entityNames = Object.keys(entities);
+    if (entityNames.length) {
+      card.appendChild(el("h4", { class: "card__subtitle" }, "Entities"));
+      card.appendChild(
+        facts(
+          entityNames.map(function (name) {
+            var values = Array.isArray(entities[name]) ? entities[name] : [entities[name]];
+            return [name, values.map(String).join(", ")];
+          })
+        )
+      );
+    }
+    if (Array.isArray(packet.signals) && packet.signals.length) {
+      card.appendChild(el("h4", { class: "card__subtitle" }, "Signals"));
+      var chips = el("div", { class: "chips" });
+      packet.signals.forEach(function (signal) {
+        chips.appendChild(el("span", { class: "chip" }, String(signal)));
+      });
+      card.appendChild(chips);
+    }
+  }
+
+  function emotionText(emotion) {
+    if (typeof emotion === "string") {
+      return emotion;
+    }
+    if (emotion && typeof emotion === "object") {
+      var label = emotion.label || emotion.name || JSON.stringify(emotion);
+      var score = Number(emotion.score !== undefined ? emotion.score : emotion.confidence);
+      return isNaN(score) ? String(label) : label + " (" + Math.round(score * 100) + "%)";
+    }
+    return String(emotion);
+  }
+
+  function intentsTable(intents) {
+    var table = el("table", { class: "table" });
+    var head = el("tr");
+    append(head, el("th", null, "Intent"), el("th", { class: "num" }, "Conf."), el("th", null, "Text"));
+    append(table, append(el("thead"), head));
+    var body = el("tbody");
+    intents.forEach(function (turn) {
+      var confidence = Number(turn.confidence);
+      var row = el("tr", { class: !isNaN(confidence) && confidence < 0.5 ? "is-low" : null });
+      append(
+        row,
+        el("td", { class: "mono" }, turn.intent || "—"),
+        el("td", { class: "num" }, isNaN(confidence) ? "—" : Math.round(confidence * 100) + "%"),
+        el("td", null, turn.text || "")
+      );
+      body.appendChild(row);
+    });
+    table.appendChild(body);
+    return table;
+  }
+
+  function renderOrderInfo(data) {
+    var info = clear($("order-info"));
+    var order = data.order;
+    info.appendChild(el("h3", { class: "card__title" }, order ? "Order #" + order.number : "Order"));
+    if (data.order_error) {
+      info.appendChild(el("p", { class: "action-error action-error--static" }, "The order system did not answer: " + data.order_error));
+    }
+    if (!order) {
+      if (!data.order_error) {
+        info.appendChild(el("p", { class: "muted" }, "No order is linked to this conversation."));
+      }
+      return;
+    }
+    info.appendChild(append(el("div", { class: "badges" }), badge("order", order.status, String(order.status).replace(/_/g, " "))));
+
+    var tracking = null;
+    if (order.tracking_number || order.carrier) {
+      tracking = el("span");
+      append(tracking, [order.carrier, order.tracking_number].filter(Boolean).join(" · "));
+      if (order.tracking_url) {
+        append(tracking, " ", safeLink(order.tracking_url, "Track"));
+      }
+    }
+    info.appendChild(
+      facts([
+        ["Customer", order.customer_name],
+        ["Email", order.customer_email],
+        ["Customer id", order.customer_id],
+        ["Placed", formatDate(order.placed_at)],
+        ["Address", order.shipping_address],
+        ["Shipping", tracking],
+        ["Expected", order.expected_delivery ? formatDate(order.expected_delivery) : ""],
+        ["Originally", order.original_expected_delivery ? formatDate(order.original_expected_delivery) : ""],
+        ["Delay", order.delay_reason || ""],
+        ["Delivered", order.delivered_at ? formatDate(order.delivered_at) : ""],
+        ["Payment", order.payment_method],
+        ["Cancellation fee", Number(order.cancellation_fee) ? money(order.cancellation_fee, order.currency) : ""],
+      ])
+    );
+    info.appendChild(itemsTable(order));
+  }
+
+  function itemsTable(order) {
+    var table = el("table", { class: "table" });
+    var head = el("tr");
+    append(head, el("th", null, "Item"), el("th", { class: "num" }, "Qty"), el("th", { class: "num" }, "Price"));
+    append(table, append(el("thead"), head));
+    var body = el("tbody");
+    (order.items || []).forEach(function (item) {
+      var row = el("tr");
+      append(
+        row,
+        el("td", null, item.name + (item.sku ? " (" + item.sku + ")" : "")),
+        el("td", { class: "num" }, String(item.quantity)),
+        el("td", { class: "num" }, money(item.unit_price, order.currency))
+      );
+      body.appendChild(row);
+    });
+    table.appendChild(body);
+    var foot = el("tfoot");
+    var total = el("tr");
+    append(total, el("th", { colspan: 2 }, "Total"), el("th", { class: "num" }, money(order.total, order.currency)));
+    foot.appendChild(total);
+    table.appendChild(foot);
+    return table;
+  }
+
+  function renderOrderLog(data) {
+    var log = clear($("order-log"));
+    var actions = Array.isArray(data.order_actions) ? data.order_actions : [];
+    if (!actions.length) {
+      return;
+    }
+    log.appendChild(el("h4", { class: "card__subtitle" }, "Done by agents"));
+    var list = el("ul", { class: "log" });
+    actions.forEach(function (action) {
+      var item = el("li");
+      append(
+        item,
+        el("strong", null, action.agent_name || "An agent"),
+        " " + (action.result || action.kind),
+        action.reason ? el("span", { class: "muted" }, " — " + action.reason) : null,
+        el("span", { class: "muted small" }, " · " + formatTime(action.at))
+      );
+      list.appendChild(item);
+    });
+    log.appendChild(list);
+  }
+
+  /** Cancel, refund and voucher forms, for the agent who owns the conversation. */
+  function buildOrderActions(data) {
+    var order = data.order;
+    var limits = data.limits || {};
+    var conversationId = data.conversation.id;
+    var box = el("div", { class: "order-actions" });
+    box.appendChild(el("h4", { class: "card__subtitle" }, "Act on this order"));
+
+    // Cancel
+    var cancelRow = el("div", { class: "action-row" });
+    var cancelReason = el("input", { class: "input", type: "text", maxlength: 500, placeholder: "Reason (optional)", "aria-label": "Cancellation reason", "data-testid": "cancel-reason" });
+    var cancelButton = el("button", { class: "btn btn--danger", type: "button", "data-testid": "cancel-order" }, "Cancel order");
+    append(cancelRow, cancelReason, cancelButton);
+    box.appendChild(el("p", { class: "action-label" }, "Cancel (only before it ships)"));
+    box.appendChild(cancelRow);
+    cancelButton.addEventListener("click", function () {
+      orderAction(cancelButton, cancelRow, conversationPath(conversationId, "/orders/" + encodeURIComponent(order.number) + "/cancel"), {
+        reason: cancelReason.value.trim() || DEFAULT_REASONS.cancel,
+      }, [cancelReason]);
+    });
+
+    // Refund
+    var refundRow = el("div", { class: "action-row" });
+    var refundAmount = amountInput("refund-amount", "Refund amount", limits.refund);
+    var refundReason = el("input", { class: "input", type: "text", maxlength: 500, placeholder: "Reason", "aria-label": "Refund reason", "data-testid": "refund-reason" });
+    var refundButton = el("button", { class: "btn", type: "button", "data-testid": "refund" }, "Refund");
+    append(refundRow, refundAmount, refundReason, refundButton);
+    box.appendChild(el("p", { class: "action-label" }, "Refund" + (limits.refund ? " · up to " + money(limits.refund, order.currency) + " without a supervisor" : "")));
+    box.appendChild(refundRow);
+    refundButton.addEventListener("click", function () {
+      if (!validAmount(refundAmount, refundRow)) {
+        return;
+      }
+      orderAction(refundButton, refundRow, conversationPath(conversationId, "/orders/" + encodeURIComponent(order.number) + "/refund"), {
+        amount: refundAmount.value.trim(),
+        reason: refundReason.value.trim() || DEFAULT_REASONS.refund,
+      }, [refundAmount, refundReason]);
+    });
+
+    // Goodwill voucher
+    var voucherRow = el("div", { class: "action-row" });
+    var voucherAmount = amountInput("voucher-amount", "Voucher amount", limits.voucher);
+    var voucherReason = el("input", { class: "input", type: "text", maxlength: 500, placeholder: "Reason (optional)", "aria-label": "Voucher reason", "data-testid": "voucher-reason" });
+    var voucherButton = el("button", { class: "btn", type: "button", "data-testid": "voucher" }, "Give voucher");
+    append(voucherRow, voucherAmount, voucherReason, voucherButton);
+    box.appendChild(el("p", { class: "action-label" }, "Goodwill voucher" + (limits.voucher ? " · up to " + money(limits.voucher, order.currency) : "")));
+    box.appendChild(voucherRow);
+    voucherButton.addEventListener("click", function () {
+      if (!validAmount(voucherAmount, voucherRow)) {
+        return;
+      }
+      orderAction(voucherButton, voucherRow, conversationPath(conversationId, "/voucher"), {
+        customer_id: order.customer_id,
+        amount: voucherAmount.value.trim(),
+        currency: order.currency,
+        reason: voucherReason.value.trim() || DEFAULT_REASONS.voucher,
+      }, [voucherAmount, voucherReason]);
+    });
+    return box;
+  }
+
+  function amountInput(testid, label, limit) {
+    return el("input", {
+      class: "input input--amount",
+      type: "number",
+      inputmode: "decimal",
+      min: "0.01",
+      step: "0.01",
+      max: limit || null,
+      placeholder: "0.00",
+      "aria-label": label,
+      "data-testid": testid,
+    });
+  }
+
+  function validAmount(input, anchor) {
+    var value = Number(input.value);
+    if (!input.value.trim() || isNaN(value) || value <= 0) {
+      showActionError(anchor, "Enter an amount, like 12.50.");
+      input.focus();
+      return false;
+    }
+    return true;
+  }
+
+  function orderAction(button, anchor, path, body, inputs) {
+    runAction(button, anchor, function () {
+      return api("POST", path, body);
+    }).then(function (result) {
+      if (!result) {
+        return;
+      }
+      inputs.forEach(function (input) {
+        input.value = "";
+      });
+      showSuccess(anchor, "Done: " + (result.summary || "the order system accepted it") + ". The customer has been told.");
+      scheduleReload();
+    });
+  }
+
+  /* ----------------------------------------------------------------- notes */
+
+  function buildNotesCard() {
+    var card = el("section", { class: "card", id: "notes-card" });
+    card.appendChild(el("h3", { class: "card__title" }, "Private notes"));
+    card.appendChild(el("p", { class: "muted small" }, "Only agents see these."));
+    card.appendChild(el("ul", { class: "notes", id: "notes", "data-testid": "notes" }));
+    var form = el("form", { class: "note-form", novalidate: true });
+    var input = el("textarea", {
+      class: "textarea",
+      rows: 2,
+      maxlength: MAX_NOTE_CHARS,
+      placeholder: "Add a note for the team…",
+      "aria-label": "Private note",
+      "data-testid": "note-input",
+    });
+    var send = el("button", { class: "btn", type: "submit", "data-testid": "note-send" }, "Add note");
+    append(form, input, send);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = input.value.trim();
+      if (!text) {
+        showActionError(send, "Write the note first.");
+        return;
+      }
+      var id = state.currentId;
+      runAction(send, send, function () {
+        return api("POST", conversationPath(id, "/notes"), { text: text });
+      }).then(function (result) {
+        if (result && result.note) {
+          input.value = "";
+          if (state.currentId === id) {
+            addNote(result.note);
+          }
+        }
+      });
+    });
+    card.appendChild(form);
+    return card;
+  }
+
+  function addNote(note) {
+    var list = $("notes");
+    if (!list || !note || state.noteIds.has(note.id)) {
+      return;
+    }
+    state.noteIds.add(note.id);
+    var item = el("li", { class: "note", "data-id": note.id });
+    var head = el("div", { class: "note__head" });
+    append(head, el("strong", null, note.agent_name || "Agent"), el("span", { class: "muted small" }, formatTime(note.at)));
+    append(item, head, linkified("div", { class: "note__text" }, note.text));
+    list.appendChild(item);
+  }
+
+  /* ----------------------------------------------------------------- start */
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", boot);
+  } else {
+    boot();
+  }
+})();
