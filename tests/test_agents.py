@@ -1,0 +1,85 @@
+"""Agent accounts: hashed passwords, sessions that end, and who is online."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from actions.database import create_engine
+from bot import schema as t
+from bot.agents import AgentError, AgentStore
+from bot.conversations import ConversationStore
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 11, 30, 12, 0)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def agents(tmp_path, clock):
+    engine = create_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+    ConversationStore(engine).create_schema()
+    return AgentStore(engine, clock=clock)
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def test_passwords_are_stored_as_argon2_hashes_only(agents):
+    run(agents.add("Jo", "Jo Bloggs", "correct horse battery", "agent"))
+    with agents._engine.connect() as conn:
+        stored = conn.execute(select(t.agents.c.password_hash)).scalar_one()
+    assert stored.startswith("$argon2") and "correct horse" not in stored
+    assert run(agents.authenticate("jo", "correct horse battery")).display_name == "Jo Bloggs"
+    assert run(agents.authenticate("jo", "wrong password")) is None
+    assert run(agents.authenticate("nobody", "correct horse battery")) is None
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "role"),
+    [("jo", "short", "agent"), ("jo smith", "long enough!", "agent"), ("jo", "long enough!", "boss")],
+)
+def test_weak_or_malformed_accounts_are_refused(agents, username, password, role):
+    with pytest.raises(AgentError):
+        run(agents.add(username, "Jo", password, role))
+
+
+def test_a_username_is_taken_once(agents):
+    run(agents.add("jo", "Jo", "long enough!", "agent"))
+    with pytest.raises(AgentError, match="taken"):
+        run(agents.add("JO", "Other Jo", "long enough!", "agent"))
+
+
+def test_sessions_expire_and_can_be_ended(agents, clock):
+    jo = run(agents.add("jo", "Jo", "long enough!", "agent"))
+    token = run(agents.start_session(jo, hours=2))
+    assert run(agents.agent_for_session(token)).id == jo.id
+    clock.now += dt.timedelta(hours=3)
+    assert run(agents.agent_for_session(token)) is None
+    fresh = run(agents.start_session(jo, hours=2))
+    run(agents.end_session(fresh))
+    assert run(agents.agent_for_session(fresh)) is None
+    assert run(agents.agent_for_session("made-up")) is None
+
+
+def test_online_means_seen_recently_and_able_to_take_conversations(agents, clock):
+    jo = run(agents.add("jo", "Jo", "long enough!", "agent"))
+    robin = run(agents.add("robin", "Robin", "long enough!", "trainer"))
+    run(agents.seen(jo.id))
+    run(agents.seen(robin.id))
+    assert [a.username for a in run(agents.online())] == ["jo"]
+    clock.now += dt.timedelta(minutes=5)
+    assert run(agents.online()) == []
