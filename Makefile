@@ -57,7 +57,14 @@ validate: $(VENV)/.installed
 run: shop-db $(MODEL)
 	$(VENV)/bin/honcho start -f Procfile
 
-test: shop-db $(MODEL)
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "The browser tests need Debian's chromium package: apt-get install chromium"; exit 1; fi
+
+test: shop-db $(MODEL) $(CHROMIUM)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 

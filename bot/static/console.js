@@ -16,13 +16,13 @@
   var MAX_NOTE_CHARS = 4000;
   var HANDLERS = { agent: true, supervisor: true }; // roles that take conversations and act on orders
 
-  var PRIORITY_LABELS = { urgent: "Urgent", high: "High", normal: "Normal" };
+  var PRIORITY_LABELS = { urgent: "Urgent priority", high: "High priority", normal: "Normal priority" };
   var REASON_LABELS = {
-    requested: "Asked for a person",
-    emotional: "Upset",
-    complex: "Complex",
-    not_understood: "Not understood",
-    bot_error: "Bot error",
+    requested: "The customer asked for a person",
+    emotional: "The customer seems upset",
+    complex: "A case the bot should not handle alone",
+    not_understood: "The bot did not understand the customer",
+    bot_error: "The bot failed (system error)",
   };
   var SENDER_LABELS = { customer: "Customer", bot: "Assistant", agent: "Agent", system: "System" };
   var DEFAULT_REASONS = {
@@ -122,8 +122,21 @@
     return document.createTextNode(text || "");
   }
 
+  /**
+   * A small coloured label. Priority and reason badges show the hub's own words (urgent, not_understood...),
+   * the words agents see in reports too, with the longer explanation as a tooltip.
+   */
   function badge(kind, value, label) {
-    return el("span", { class: "badge badge--" + kind + " badge--" + kind + "-" + value }, label || value);
+    var raw = kind === "priority" || kind === "reason";
+    return el(
+      "span",
+      {
+        class: "badge badge--" + kind + " badge--" + kind + "-" + value,
+        "data-value": value,
+        title: raw && label ? label : null,
+      },
+      raw ? value : label || value
+    );
   }
 
   /** A definition list from [label, value] pairs; values that are empty are left out. */
@@ -404,6 +417,9 @@
   /** Back to the login form, with everything of the previous session forgotten. */
   function signedOut(message) {
     var wasIn = state.agent !== null;
+    if (!wasIn && !$("login").hidden) {
+      return; // already signed out (a 401 and the socket's close often arrive together)
+    }
     state.agent = null;
     closeSocket();
     clearInterval(state.pollTimer);
@@ -419,8 +435,8 @@
     $("app").hidden = true;
     $("login").hidden = false;
     var error = $("login-error");
-    error.textContent = message || "";
-    error.hidden = !(message && wasIn);
+    error.textContent = wasIn && message ? message : "";
+    error.hidden = !error.textContent; // a fresh page that is simply not signed in shows no error
     $("login-username").focus();
   }
 
