@@ -80,9 +80,14 @@ def user_turns(tracker: Tracker) -> list[dict[str, Any]]:
             continue
         parse = event.get("parse_data") or {}
         intent = parse.get("intent") or {}
+        text = str(event.get("text") or "")
+        button = text.startswith("/")
+        if button:
+            text = f"(tapped a button: {intent.get('name') or text[1:]})"
         turns.append(
             {
-                "text": str(event.get("text") or "")[:MAX_TEXT],
+                "text": text[:MAX_TEXT],
+                "button": button,
                 "intent": intent.get("name"),
                 "confidence": round(float(intent.get("confidence") or 0.0), 4),
                 "entities": [{"entity": e.get("entity"), "value": e.get("value")} for e in parse.get("entities") or []],
@@ -143,7 +148,9 @@ def summarise(reason: str, needs: list[str], order_id: str | None, turns: list[d
     first = f"The customer {REASON_PHRASES[reason]}"
     first += f" after wanting to {', then '.join(wanted[-3:])}" if wanted else ""
     first += f" (order #{order_id})." if order_id else "."
-    last = next((t["text"] for t in reversed(turns) if t["text"] and t["intent"] not in SHORT_ANSWERS), "")
+    last = next(
+        (t["text"] for t in reversed(turns) if t["text"] and not t["button"] and t["intent"] not in SHORT_ANSWERS), ""
+    )
     return f'{first} Last message: "{last[:200]}"' if last else first
 
 

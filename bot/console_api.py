@@ -111,7 +111,11 @@ async def logout(request: Request) -> HTTPResponse:
 @console_api.get("/api/me")
 @signed_in()
 async def me(request: Request) -> HTTPResponse:
-    return json_response({"agent": request.ctx.agent.to_json()})
+    settings = request.app.ctx.settings
+    return json_response(
+        {"agent": request.ctx.agent.to_json(), "limits": {"max_message_chars": settings.max_message_chars}}
+        | {"order_limits": request.app.ctx.order_desk.limits}
+    )
 
 
 @console_api.get("/api/agents")
@@ -197,7 +201,9 @@ async def add_note(request: Request, conversation_id: str) -> HTTPResponse:
     await _conversation(request, conversation_id)
     note = await request.app.ctx.hub.conversations.add_note(conversation_id, request.ctx.agent.id, text)
     note["agent_name"] = request.ctx.agent.display_name
-    await request.app.ctx.hub.bus.publish(notes_topic(conversation_id), {"type": "note", "note": note})
+    await request.app.ctx.hub.bus.publish(
+        notes_topic(conversation_id), {"type": "note", "conversation_id": conversation_id, "note": note}
+    )
     return json_response({"note": note}, status=201)
 
 
@@ -308,9 +314,13 @@ async def agent_socket(request: Request, ws: Websocket) -> None:
                 return
             with contextlib.suppress(ValueError, TypeError, AttributeError):
                 frame = json.loads(raw)
-                if frame.get("type") == "watch" and isinstance(frame.get("conversation_id"), str):
-                    subscription.add(conversation_topic(frame["conversation_id"]))
-                    subscription.add(notes_topic(frame["conversation_id"]))
+                conversation_id = frame.get("conversation_id")
+                if isinstance(conversation_id, str) and frame.get("type") == "watch":
+                    subscription.add(conversation_topic(conversation_id))
+                    subscription.add(notes_topic(conversation_id))
+                elif isinstance(conversation_id, str) and frame.get("type") == "unwatch":
+                    subscription.remove(conversation_topic(conversation_id))
+                    subscription.remove(notes_topic(conversation_id))
     finally:
         for task in tasks:
             task.cancel()
@@ -334,7 +344,10 @@ async def _announce(request: Request, conversation_id: str, result: Any) -> HTTP
             await hub.bus.publish(
                 conversation_topic(conversation_id), {"type": "message", "message": message.to_json()}
             )
-    await hub.bus.publish(notes_topic(conversation_id), {"type": "order_action", "summary": result.summary})
+    await hub.bus.publish(
+        notes_topic(conversation_id),
+        {"type": "order_action", "conversation_id": conversation_id, "summary": result.summary},
+    )
     return json_response({"result": result.record, "summary": result.summary}, status=201)
 
 

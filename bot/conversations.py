@@ -341,6 +341,15 @@ class ConversationStore:
         def add(conn: Connection) -> Message | None:
             if not self._lock_if(conn, conversation_id, state="agent", agent_id=agent_id):
                 return None
+            if message.client_message_id:
+                existing = conn.execute(
+                    select(t.messages).where(
+                        t.messages.c.conversation_id == conversation_id,
+                        t.messages.c.client_message_id == message.client_message_id,
+                    )
+                ).first()
+                if existing is not None:
+                    return _message(existing)
             handoff_id = conn.execute(
                 select(t.conversations.c.handoff_id).where(t.conversations.c.id == conversation_id)
             ).scalar_one()

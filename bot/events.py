@@ -30,6 +30,10 @@ class Subscription:
         self.topics.add(topic)
         self._bus._subscribers[topic].add(self)
 
+    def remove(self, topic: str) -> None:
+        self.topics.discard(topic)
+        self._bus._subscribers[topic].discard(self)
+
     def deliver(self, event: dict[str, Any]) -> None:
         if self.queue.full():
             with contextlib.suppress(asyncio.QueueEmpty):

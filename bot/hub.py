@@ -213,7 +213,7 @@ class Hub:
         return rating
 
     async def publish_state(self, conversation: Conversation) -> None:
-        event: dict[str, Any] = {"type": "state", "state": conversation.state}
+        event: dict[str, Any] = {"type": "state", "conversation_id": conversation.id, "state": conversation.state}
         if conversation.assigned_agent_id and conversation.state == "agent":
             agent = await self.agents.get(conversation.assigned_agent_id)
             event["agent"] = {"name": agent.display_name} if agent else None
@@ -225,7 +225,8 @@ class Hub:
         """Tell every waiting customer their new position and estimate."""
         for conversation_id, status in (await self.queue.statuses()).items():
             await self.bus.publish(
-                conversation_topic(conversation_id), {"type": "state", "state": "queued", "queue": status.to_json()}
+                conversation_topic(conversation_id),
+                {"type": "state", "conversation_id": conversation_id, "state": "queued", "queue": status.to_json()},
             )
 
     async def _ask_bot(self, conversation: Conversation, text: str, metadata: dict[str, Any] | None) -> None:

@@ -60,6 +60,7 @@ class CustomerSocket:
             self._conversation = await self._welcome(hello)
             subscription = self._hub.bus.subscribe(conversation_topic(self._conversation.id))
             forward = asyncio.create_task(self._forward(subscription))
+            await self._hub.publish_state(self._conversation)
             try:
                 await self._read()
             finally:
@@ -99,7 +100,6 @@ class CustomerSocket:
                 "history": [m.to_json() for m in history],
             }
         )
-        await self._hub.publish_state(conversation)
         logger.info("conversation=%s web customer connected resumed_after=%s", conversation.id, last_id)
         return conversation
 
@@ -126,12 +126,16 @@ class CustomerSocket:
                 raise ProtocolError("bad_button", "A button needs its payload.")
             if payload in HUB_COMMANDS:
                 await self._command(payload)
+                self._ack(client_id, None)
             else:
                 await self._message(title, client_id, bot_text=payload[: self._hub.settings.max_message_chars])
         elif kind == "human":
             current = await self._hub.conversations.get(self._conversation.id)
             if current.state in {"bot", "resolved"}:
                 await self._message(HUMAN_TEXT, client_id, bot_text="/contact_human_agent")
+            else:
+                self._ack(client_id, None)
+                await self._hub.publish_state(current)
         elif kind == "rating":
             score = frame.get("score")
             if not isinstance(score, int) or not 1 <= score <= 5:
@@ -151,7 +155,12 @@ class CustomerSocket:
         message, created = await self._hub.receive(
             self._conversation, text, client_id, bot_text=bot_text, metadata=self._metadata
         )
-        self._outbox.put_nowait({"type": "ack", "client_id": client_id, "id": message.id, "duplicate": not created})
+        self._ack(client_id, message.id, duplicate=not created)
+
+    def _ack(self, client_id: str | None, message_id: int | None, duplicate: bool = False) -> None:
+        """Acknowledge a frame; `id` is None for frames that store no message (a hub command)."""
+        if client_id:
+            self._outbox.put_nowait({"type": "ack", "client_id": client_id, "id": message_id, "duplicate": duplicate})
 
     async def _command(self, payload: str) -> None:
         assert self._conversation is not None

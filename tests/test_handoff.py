@@ -66,3 +66,10 @@ def test_a_huge_message_is_cut_in_the_packet():
     _, _, packet = handoff(make_tracker("a" * 10_000, "contact_human_agent"))
     assert len(packet["intents"][-1]["text"]) == 500
     assert len(packet["summary"]) < 400
+
+
+def test_a_tapped_button_reads_as_a_button_not_as_a_slash_command():
+    history = [user_event("where is order 00123842", "track_order")]
+    _, _, packet = handoff(make_tracker("/contact_human_agent", "contact_human_agent", history=history))
+    assert packet["intents"][-1]["text"] == "(tapped a button: contact_human_agent)"
+    assert 'Last message: "where is order 00123842"' in packet["summary"]

@@ -388,6 +388,8 @@
   }
 
   function onLogout() {
+    // Stop the live updates first, so nothing asks the hub for data while the session ends.
+    stopLive();
     api("POST", "/api/logout", {})
       .catch(function () {
         return null; // signed out here either way
@@ -421,9 +423,7 @@
       return; // already signed out (a 401 and the socket's close often arrive together)
     }
     state.agent = null;
-    closeSocket();
-    clearInterval(state.pollTimer);
-    clearInterval(state.tickTimer);
+    stopLive();
     state.queue = { waiting: [], mine: [], agents_online: 0 };
     state.knownWaiting = null;
     state.alerted.clear();
@@ -438,6 +438,14 @@
     error.textContent = wasIn && message ? message : "";
     error.hidden = !error.textContent; // a fresh page that is simply not signed in shows no error
     $("login-username").focus();
+  }
+
+  function stopLive() {
+    closeSocket();
+    clearInterval(state.pollTimer);
+    clearInterval(state.tickTimer);
+    clearTimeout(state.queueTimer);
+    clearTimeout(state.reloadTimer);
   }
 
   /* ---------------------------------------------------------- live socket */
@@ -905,7 +913,7 @@
   }
 
   function scheduleReload() {
-    if (!state.currentId) {
+    if (!state.currentId || !state.agent) {
       return;
     }
     clearTimeout(state.reloadTimer);
@@ -915,6 +923,9 @@
   }
 
   function loadConversation(id) {
+    if (!state.agent) {
+      return Promise.resolve();
+    }
     return api("GET", conversationPath(id))
       .then(function (data) {
         if (state.currentId !== id) {

@@ -369,11 +369,15 @@
     ui.notice.hidden = !text;
   }
 
-  function scrollToBottom(force) {
+  function isNearBottom() {
     var list = ui.messages;
-    var nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 120;
-    if (force || nearBottom) {
-      list.scrollTop = list.scrollHeight;
+    return list.scrollHeight - list.scrollTop - list.clientHeight < 120;
+  }
+
+  /** Follow new messages, unless the customer has scrolled up to read (then `force` only). */
+  function scrollToBottom(force) {
+    if (force || isNearBottom()) {
+      ui.messages.scrollTop = ui.messages.scrollHeight;
     }
   }
 
@@ -529,6 +533,8 @@
   }
 
   function onMessage(message) {
+    // Decided before the message is added: a tall message would otherwise look like the reader scrolled up.
+    var stick = isNearBottom();
     renderServerMessage(message);
     if (message.sender === "bot" || message.sender === "system") {
       hideTyping();
@@ -537,7 +543,7 @@
       setUnread(state.unread + 1);
     }
     refreshQuickReplies();
-    scrollToBottom(message.sender === "customer");
+    scrollToBottom(stick || message.sender === "customer");
   }
 
   function onAck(frame) {
@@ -593,7 +599,7 @@
       case "agent":
         return state.agentName ? "You're chatting with " + state.agentName : "You're chatting with our team";
       case "resolved":
-        return "Conversation resolved · Frontline assistant";
+        return "Resolved · Frontline assistant";
       default:
         return "Frontline assistant";
     }
@@ -612,10 +618,11 @@
   }
 
   function showTyping() {
+    var stick = isNearBottom();
     ui.typing.hidden = false;
     clearTimeout(state.typingTimer);
     state.typingTimer = setTimeout(hideTyping, TYPING_TIMEOUT_MS);
-    scrollToBottom(false);
+    scrollToBottom(stick);
   }
 
   function hideTyping() {
