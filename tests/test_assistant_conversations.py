@@ -1,0 +1,202 @@
+"""Whole conversations through the real Rasa server (trained model), action server and shop database."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from actions.order_system import OrderStatus, RefundStatus
+from tests.rasa_stack import RasaStack, new_sender
+
+
+def texts(replies: list[dict]) -> str:
+    return "\n".join(r.get("text") or "" for r in replies)
+
+
+def handoff_of(replies: list[dict]) -> dict | None:
+    packets = [
+        r["custom"]["handoff"] for r in replies if isinstance(r.get("custom"), dict) and "handoff" in r["custom"]
+    ]
+    assert len(packets) <= 1
+    return packets[0] if packets else None
+
+
+def chat(assistant: RasaStack, *messages: str) -> list[list[dict]]:
+    sender = new_sender()
+    return [assistant.say(sender, message) for message in messages]
+
+
+def test_tracking_with_the_number_in_the_first_message(assistant):
+    (reply,) = chat(assistant, "where is my order 00123842?")
+    assert "on its way with DHL" in texts(reply)
+
+
+def test_tracking_asks_for_the_number_and_gives_details_after_the_email(assistant):
+    asked, answered, verified = chat(
+        assistant, "what's the status of my package", "it's 00123842", "my email is anna.freeman@example.com"
+    )
+    assert "What's your order number?" in texts(asked)
+    assert "on its way" in texts(answered) and "Station Road" not in texts(answered)
+    assert "Station Road" in texts(verified) and "dhl.com/track" in texts(verified)
+
+
+def test_a_wrong_number_is_asked_again_and_a_second_miss_offers_a_person(assistant):
+    _, first, second, accepted = chat(assistant, "track my order", "55555551", "55555552", "yes please")
+    assert "couldn't find an order with the number 55555551" in texts(first)
+    assert "bring in a person" in texts(second)
+    packet = handoff_of(accepted)
+    assert packet["reason"] == "not_understood" and packet["priority"] == "normal"
+
+
+def test_a_delayed_order_apologises_with_the_new_date(assistant):
+    (reply,) = chat(assistant, "has order 04587345 shipped?")
+    assert "I'm sorry" in texts(reply) and "new expected delivery date" in texts(reply)
+    assert "What you can do" in texts(reply)
+
+
+def test_cancelling_a_pending_order_changes_the_shop(assistant, assistant_shop):
+    _, _, question, done = chat(
+        assistant, "I want to cancel an order", "#00108", "anna.freeman@example.com", "yes, cancel it"
+    )
+    assert "Cancelling is free" in texts(question)
+    assert "is cancelled" in texts(done)
+    assert asyncio.run(assistant_shop.get_order("00000108")).status == OrderStatus.CANCELLED
+
+
+def test_a_shipped_order_gets_the_return_path(assistant, assistant_shop):
+    (reply,) = chat(assistant, "please cancel order 00088888")
+    assert "return it within 30 days" in texts(reply)
+    assert asyncio.run(assistant_shop.get_order("00088888")).status == OrderStatus.OUT_FOR_DELIVERY
+
+
+def test_changing_the_address_before_shipping_is_confirmed_and_stored(assistant, assistant_shop):
+    address = "Ben Okafor, 9 Quay Street, Manchester M3 3HN, United Kingdom"
+    *_, confirm, done = chat(
+        assistant, "I need to change the delivery address of order 00012345", "ben.okafor@example.com", address, "yes"
+    )
+    assert address in texts(confirm)
+    assert "Done" in texts(done)
+    assert asyncio.run(assistant_shop.get_order("00012345")).shipping_address == address
+
+
+def test_a_refund_is_opened_and_then_followed(assistant, assistant_shop):
+    _, opened, followed = chat(
+        assistant, "I want a refund for order 00054321", "anna.freeman@example.com", "where is my refund?"
+    )
+    refunds = asyncio.run(assistant_shop.refunds_for("00054321"))
+    assert refunds and refunds[0].status == RefundStatus.REQUESTED
+    assert refunds[0].refund_id in texts(opened)
+    assert refunds[0].refund_id in texts(followed)
+
+
+def test_an_invoice_link_comes_from_the_order_system(assistant):
+    _, reply = chat(assistant, "send me the invoice for order 00066666", "chloe.martin@example.com")
+    assert "/shop/invoices/INV-" in texts(reply)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("what delivery options do you have?", "Express (1–2 working days)"),
+        ("how long does shipping take to Ireland", "Rest of the EU"),
+        ("which payment methods do you accept", "PayPal"),
+        ("my payment failed at checkout", "payment trouble"),
+        ("what's your refund policy", "within 30 days of delivery"),
+        ("how do I create an account", "Create an account"),
+        ("how can I update my email address on my profile", "Personal details"),
+        ("please delete my account", "Delete my account"),
+        ("I forgot my password", "Forgot your password?"),
+        ("I can't register, the form shows an error", "signing up isn't working"),
+        ("I want to upgrade to premium", "Membership"),
+        ("how do I order something", "Add to basket"),
+        ("can I swap an item in my order", "can't be changed once it's placed"),
+        ("how do I save a new shipping address", "Addresses"),
+        ("how much does it cost to cancel", "cancellation fee is €4.95"),
+        ("are you a robot?", "I'm a bot"),
+    ],
+)
+def test_routine_questions_get_useful_answers(assistant, message, expected):
+    (reply,) = chat(assistant, message)
+    assert expected in texts(reply)
+
+
+def test_the_newsletter_choice_is_stored(assistant):
+    _, done = chat(assistant, "subscribe me to your newsletter", "reader.one@example.org")
+    assert "reader.one@example.org is subscribed" in texts(done)
+
+
+def test_a_review_is_collected(assistant):
+    _, _, done = chat(assistant, "I'd like to write a review", "4", "Nice shop, delivery was a day late")
+    assert "review is saved" in texts(done)
+
+
+@pytest.mark.parametrize(
+    ("message", "reason", "priority"),
+    [
+        ("I want to file a complaint about a damaged parcel", "complex", "high"),
+        ("can I talk to a human please", "requested", "normal"),
+        ("how can I contact customer service", "requested", "normal"),
+    ],
+)
+def test_complaints_and_requests_for_people_hand_over_with_the_contract(assistant, message, reason, priority):
+    (reply,) = chat(assistant, message)
+    packet = handoff_of(reply)
+    assert packet is not None
+    assert (packet["reason"], packet["priority"]) == (reason, priority)
+    assert packet["summary"] and isinstance(packet["intents"], list) and "entities" in packet
+
+
+def test_a_handoff_in_the_middle_of_a_form_ends_the_form(assistant):
+    sender = new_sender()
+    assistant.say(sender, "cancel my order")
+    packet = handoff_of(assistant.say(sender, "just get me a human agent"))
+    assert packet["interrupted_form"] == "cancel_order_form"
+    assert assistant.tracker(sender)["active_loop"] == {}
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["what's the weather like in Paris", "tell me a joke", "what's my bank balance", "can you book me a flight"],
+)
+def test_out_of_scope_questions_get_what_the_bot_can_do(assistant, question):
+    (reply,) = chat(assistant, question)
+    assert "I can help with your orders" in texts(reply)
+
+
+def test_out_of_scope_shows_what_the_bot_can_do_then_offers_a_person(assistant):
+    first, second = chat(assistant, "what's the weather tomorrow", "tell me a joke")
+    assert "I can help with your orders" in texts(first)
+    assert any(b["payload"] == "/contact_human_agent" for r in first for b in r.get("buttons") or [])
+    assert "bring in a person" in texts(second)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "",
+        "🙂🙂🙂",
+        "x" * 10_000,
+        "¿Dónde está mi pedido?",
+        "order 00123842'; DROP TABLE orders; --",
+        "<script>alert(1)</script>",
+    ],
+)
+def test_bad_input_gets_a_reply_and_breaks_nothing(assistant, assistant_shop, message):
+    (reply,) = chat(assistant, message)
+    assert texts(reply).strip(), f"no reply to {message[:30]!r}"
+    assert "Traceback" not in texts(reply)
+    assert asyncio.run(assistant_shop.get_order("00123842")) is not None
+
+
+def test_an_unreachable_order_system_gets_an_apology_and_the_offer_of_a_person(assistant):
+    assistant.start_actions(env={"ORDER_SYSTEM": "http", "SHOP_API_URL": "http://127.0.0.1:9", "SHOP_API_TIMEOUT": "1"})
+    try:
+        started = time.monotonic()
+        (reply,) = chat(assistant, "where is order 00123842")
+        assert time.monotonic() - started < 10
+        assert "can't reach our order system" in texts(reply)
+        assert "bring in a person" in texts(reply)
+    finally:
+        assistant.start_actions()
