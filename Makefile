@@ -23,7 +23,7 @@ help:
 	@echo "make test      set up everything and run the whole test suite"
 	@echo "make shell     chat in the terminal (rasa shell on port 5006, using the running action server)"
 	@echo "make eval      score the model on ../shared/datasets (Bitext intents + order_id, CLINC150 out-of-scope)"
-	@echo "make bench     reply latency of a track-order message through Rasa's REST channel"
+	@echo "make bench     reply latency through Rasa's REST channel and through the hub; delivery between people"
 	@echo "make train     train the model if data/, domain.yml or config.yml changed"
 	@echo "make validate  rasa data validate"
 	@echo "make lint      ruff"
@@ -76,6 +76,7 @@ eval: $(VENV)/.installed $(MODEL)
 
 bench: shop-db $(MODEL)
 	$(PY) -m benchmarks.rest_latency
+	$(PY) -m benchmarks.hub_latency
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
