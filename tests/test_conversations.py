@@ -10,13 +10,22 @@ import pytest
 from actions.database import create_engine
 from bot.agents import AgentStore
 from bot.conversations import ConversationNotFound, ConversationStore, NewMessage
+from tests.postgres import fresh_postgres_database
 
 
-@pytest.fixture
-def store(tmp_path):
-    conversations = ConversationStore(create_engine(f"sqlite:///{tmp_path / 'hub.db'}"))
-    conversations.create_schema()
-    return conversations
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """The store on a fresh SQLite file, and on a fresh PostgreSQL database (the scale-out mode)."""
+    if request.param == "sqlite":
+        conversations = ConversationStore(create_engine(f"sqlite:///{tmp_path / 'hub.db'}"))
+        conversations.create_schema()
+        yield conversations
+        return
+    with fresh_postgres_database() as url:
+        conversations = ConversationStore(create_engine(url))
+        conversations.create_schema()
+        yield conversations
+        conversations.engine.dispose()
 
 
 def run(coroutine):

@@ -67,6 +67,10 @@ def test_bot_answers_then_a_person_takes_over_and_hands_back(hub):
             await customer.send_frame({"type": "rating", "score": 5, "comment": "Sam was quick"})
             assert (await customer.wait_for(lambda e: e["type"] == "rated"))["accepted"] is True
 
+            rasa_events = hub.tracker(customer.conversation_id)["events"]
+            assert "Hi, Sam here!" in [e.get("text") for e in rasa_events if e["event"] == "bot"]
+            assert hub.tracker(customer.conversation_id)["active_loop"] == {}
+
             seen = len(customer.events)
             await customer.say("and where is order 04587345?")
             back = await customer.wait_for(
@@ -83,3 +87,27 @@ def test_bot_answers_then_a_person_takes_over_and_hands_back(hub):
         rating = conn.execute(select(t.ratings)).one()
         agent_id = conn.execute(select(t.agents.c.id).where(t.agents.c.username == "demo.agent")).scalar_one()
     assert (rating.score, rating.comment, rating.agent_id) == (5, "Sam was quick", agent_id)
+
+
+def test_a_conversation_the_bot_finishes_is_rated_for_the_bot(hub):
+    async def scenario():
+        customer = CustomerClient(hub.hub_url)
+        try:
+            await customer.connect()
+            await customer.say("what payment methods do you accept?")
+            await customer.wait_for(lambda e: e["type"] == "message" and e["message"]["sender"] == "bot")
+            await customer.say("goodbye")
+            asked = await customer.wait_for(
+                lambda e: e["type"] == "message" and (e["message"]["payload"] or {}).get("rating_request")
+            )
+            await customer.send_frame({"type": "rating", "score": 4})
+            rated = await customer.wait_for(lambda e: e["type"] == "rated")
+            return customer, asked, rated
+        finally:
+            await customer.close()
+
+    customer, asked, rated = run(scenario)
+    assert "how did the bot do" in asked["message"]["text"] and rated["accepted"] is True
+    with create_engine(f"sqlite:///{hub.hub_database}").connect() as conn:
+        rating = conn.execute(select(t.ratings).where(t.ratings.c.conversation_id == customer.conversation_id)).one()
+    assert (rating.score, rating.agent_id, rating.handoff_id) == (4, None, None)
