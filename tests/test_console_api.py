@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import httpx
+from sqlalchemy import select
 
+from actions import shop_schema
 from actions.database import create_engine
 from actions.order_system import OrderStatus
 from actions.sql_order_system import SqlOrderSystem
@@ -148,16 +151,39 @@ def test_transfer_tells_the_customer_who_has_taken_over(hub):
     assert (alex_reply.status_code, sam_reply.status_code, nowhere.status_code) == (201, 409, 400)
 
 
+def untouched_order(hub, status: str) -> str:
+    """An order in `status`, recently placed or delivered, that no test has refunded (they share the shop)."""
+    engine = create_engine(f"sqlite:///{hub.shop_db}")
+    orders = shop_schema.orders
+    recent = dt.datetime.now() - dt.timedelta(days=20)
+    with engine.connect() as conn:
+        return (
+            conn.execute(
+                select(orders.c.number)
+                .where(
+                    orders.c.status == status,
+                    orders.c.number.not_in(select(shop_schema.refunds.c.order_number)),
+                    (orders.c.delivered_at > recent) if status == "delivered" else orders.c.placed_at > recent,
+                )
+                .order_by(orders.c.number.desc())
+            )
+            .scalars()
+            .first()
+        )
+
+
 def test_agents_act_on_orders_within_limits_and_every_action_is_recorded(hub):
+    pending, number = untouched_order(hub, "pending"), untouched_order(hub, "delivered")
+
     async def scenario():
-        customer = await queued_customer(hub, "please let me talk to a human about order 00000108")
+        customer = await queued_customer(hub, f"please let me talk to a human about order {pending}")
         sam = await logged_in(hub)
         base = f"/api/conversations/{customer.conversation_id}"
-        not_yet_mine = await sam.post(f"{base}/orders/00000108/cancel", {"reason": "customer asked"})
+        not_yet_mine = await sam.post(f"{base}/orders/{pending}/cancel", {"reason": "customer asked"})
         await sam.post(f"{base}/claim")
-        cancelled = await sam.post(f"{base}/orders/00000108/cancel", {"reason": "customer asked"})
-        too_much = await sam.post(f"{base}/orders/00054321/refund", {"amount": "1000", "reason": "broken"})
-        refunded = await sam.post(f"{base}/orders/00054321/refund", {"amount": "20.00", "reason": "one item broken"})
+        cancelled = await sam.post(f"{base}/orders/{pending}/cancel", {"reason": "customer asked"})
+        too_much = await sam.post(f"{base}/orders/{number}/refund", {"amount": "1000", "reason": "broken"})
+        refunded = await sam.post(f"{base}/orders/{number}/refund", {"amount": "20.00", "reason": "one item broken"})
         voucher = await sam.post(
             f"{base}/voucher", {"customer_id": "C0001", "amount": "10", "currency": "EUR", "reason": "sorry"}
         )
@@ -175,8 +201,8 @@ def test_agents_act_on_orders_within_limits_and_every_action_is_recorded(hub):
     assert [a["kind"] for a in view["order_actions"]] == ["cancel", "refund", "voucher"]
     assert {a["agent_name"] for a in view["order_actions"]} == {"Sam (demo agent)"}
     shop = SqlOrderSystem(create_engine(f"sqlite:///{hub.shop_db}"))
-    assert asyncio.run(shop.get_order("00000108")).status == OrderStatus.CANCELLED
-    refunds = asyncio.run(shop.refunds_for("00054321"))
+    assert asyncio.run(shop.get_order(pending)).status == OrderStatus.CANCELLED
+    refunds = asyncio.run(shop.refunds_for(number))
     assert any(r.reason == "one item broken" for r in refunds)
 
 
