@@ -16,13 +16,14 @@ export RASA_TOKEN ?= frontline-dev-token
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help run shell test eval bench validate train lint shop-db install clean
+.PHONY: help run shell test eval eval-escalation bench validate train lint shop-db install clean
 
 help:
 	@echo "make run       set up everything and start the Rasa server (5005) and action server (5055)"
 	@echo "make test      set up everything and run the whole test suite"
 	@echo "make shell     chat in the terminal (rasa shell on port 5006, using the running action server)"
 	@echo "make eval      score the model on ../shared/datasets (Bitext intents + order_id, CLINC150 out-of-scope)"
+	@echo "make eval-escalation  how well escalation.yml finds upset and complex cases (TweetEval, GoEmotions, Bitext, ours)"
 	@echo "make bench     reply latency through Rasa's REST channel and through the hub; delivery between people"
 	@echo "make train     train the model if data/, domain.yml or config.yml changed"
 	@echo "make validate  rasa data validate"
@@ -73,6 +74,9 @@ shell: $(MODEL)
 
 eval: $(VENV)/.installed $(MODEL)
 	$(PY) -m benchmarks.bitext_eval --model $(MODEL)
+
+eval-escalation: $(VENV)/.installed
+	$(PY) -m benchmarks.escalation_eval
 
 bench: shop-db $(MODEL)
 	$(PY) -m benchmarks.rest_latency

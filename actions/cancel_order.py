@@ -60,6 +60,8 @@ class ActionCancelOrder(OrderTaskAction):
     def name(self) -> str:
         return "action_cancel_order"
 
+    changes_order = True
+
     def requires_verification_for(self, order: Order) -> bool:
         return order.can_be_cancelled
 

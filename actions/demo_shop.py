@@ -165,7 +165,9 @@ SHOWCASE_ORDERS = (
     Showcase("00099999", "C0003", OrderStatus.CANCELLED, 6, "cancelled and refunded"),
     Showcase("00066666", "C0003", OrderStatus.REFUNDED, 40, "returned and refunded in full"),
     Showcase("00033333", "C0003", OrderStatus.DELIVERED, 70, "delivered two months ago: outside the window"),
+    Showcase("00500500", "C0001", OrderStatus.DELIVERED, 6, "an espresso machine worth €899: a person refunds it"),
 )
+SHOWCASE_ITEMS = {"00500500": (("SKU-9001", "Dual-boiler espresso machine", "899.00"),)}
 
 
 class DemoShopBuilder:
@@ -217,11 +219,22 @@ class DemoShopBuilder:
         rng = self._rng
         placed_days_ago = placed_days_ago if placed_days_ago is not None else _typical_age(rng, status)
         placed_at = self._at(placed_days_ago)
-        picks = rng.sample(PRODUCTS, rng.randint(1, 3))
-        items = [
-            {"order_number": number, "sku": sku, "name": name, "quantity": rng.randint(1, 2), "unit_price": Decimal(p)}
-            for sku, name, p in picks
-        ]
+        if number in SHOWCASE_ITEMS:
+            items = [
+                {"order_number": number, "sku": sku, "name": name, "quantity": 1, "unit_price": Decimal(price)}
+                for sku, name, price in SHOWCASE_ITEMS[number]
+            ]
+        else:
+            items = [
+                {
+                    "order_number": number,
+                    "sku": sku,
+                    "name": name,
+                    "quantity": rng.randint(1, 2),
+                    "unit_price": Decimal(p),
+                }
+                for sku, name, p in rng.sample(PRODUCTS, rng.randint(1, 3))
+            ]
         total = sum((i["unit_price"] * i["quantity"] for i in items), Decimal("0")) + Decimal("4.99")
         customer = conn.execute(select(t.customers.c.name).where(t.customers.c.id == customer_id)).scalar_one()
         city, postcode, country = rng.choice(CITIES)
@@ -233,6 +246,10 @@ class DemoShopBuilder:
         expected, original, delivered_at, delay_reason = self._delivery(status, placed_days_ago)
         if number == "00123842":
             carrier, expected = "DHL", self._today + dt.timedelta(days=2)
+        if number in SHOWCASE_ITEMS:
+            city, postcode, country = CITIES[3]
+            currency = _currency(country)
+            address = f"{customer}, 8 Linienstraße, {city} {postcode}, {country}"
         conn.execute(
             insert(t.orders).values(
                 number=number,

@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.order_task import reset_task_slots
+from bot.escalation import Assessment, rules_for, turns_from_events
 
 logger = logging.getLogger(__name__)
 
@@ -97,15 +98,23 @@ def user_turns(tracker: Tracker) -> list[dict[str, Any]]:
     return turns[-MAX_HISTORY:]
 
 
-def choose_reason(tracker: Tracker) -> str:
+def choose_reason(tracker: Tracker, assessment: Assessment) -> tuple[str, str]:
+    """Reason and priority: an accepted offer, then an action's request, then escalation.yml, then the intent."""
     offered = tracker.get_slot("handoff_reason")
     if offered in REASONS:
-        return offered
+        return offered, REASON_PRIORITY[offered]
+    if tracker.get_slot("escalation"):
+        return "complex", "high"
+    if assessment.escalate and assessment.reason in REASONS and assessment.priority in PRIORITIES:
+        return assessment.reason, assessment.priority
     intent = (tracker.latest_message.get("intent") or {}).get("name")
-    return INTENT_REASON.get(intent, "requested")
+    reason = INTENT_REASON.get(intent, "requested")
+    return reason, REASON_PRIORITY[reason]
 
 
-def build_packet(tracker: Tracker, reason: str, priority: str | None = None) -> dict[str, Any]:
+def build_packet(
+    tracker: Tracker, reason: str, priority: str | None = None, assessment: Assessment | None = None
+) -> dict[str, Any]:
     turns = user_turns(tracker)
     entities: dict[str, list[Any]] = {}
     for turn in turns:
@@ -120,6 +129,9 @@ def build_packet(tracker: Tracker, reason: str, priority: str | None = None) -> 
         signals.append("accepted_offer")
     if needs and needs[-1] in INTENT_REASON:
         signals.append(f"intent:{needs[-1]}")
+    if tracker.get_slot("escalation"):
+        signals.append(f"action:{tracker.get_slot('escalation')}")
+    signals.extend(s for s in (assessment.signals if assessment else ()) if s not in signals)
     emotion = turns[-1]["emotion"] if turns else None
     return {
         "reason": reason,
@@ -159,8 +171,9 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        reason = choose_reason(tracker)
-        packet = build_packet(tracker, reason)
+        assessment = rules_for().assess(turns_from_events(tracker.events))
+        reason, priority = choose_reason(tracker, assessment)
+        packet = build_packet(tracker, reason, priority, assessment)
         logger.info(
             "handoff conversation=%s reason=%s priority=%s", tracker.sender_id, packet["reason"], packet["priority"]
         )
@@ -175,4 +188,5 @@ class ActionHandoff(Action):
             *reset_task_slots(tracker),
             SlotSet("handoff_reason", None),
             SlotSet("wants_human", None),
+            SlotSet("escalation", None),
         ]

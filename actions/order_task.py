@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import logging
+from decimal import Decimal
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -16,10 +17,12 @@ from rasa_sdk.types import DomainDict
 
 from actions.human_offer import offer_person
 from actions.order_form import MAX_ATTEMPTS
+from actions.order_messages import money
 from actions.order_number import order_number_from
 from actions.order_system import Order, OrderNotFound, OrderSystemUnavailable
 from actions.order_system_provider import order_system, settings
 from actions.verification import email_matches, is_verified_for
+from bot.escalation import rules_for
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +53,10 @@ def reset_task_slots(tracker: Tracker) -> list[EventType]:
     return events
 
 
+def _high_value() -> Decimal:
+    return Decimal(str(rules_for().high_value_order))
+
+
 def apologise_order_system_down(dispatcher: CollectingDispatcher) -> list[EventType]:
     dispatcher.utter_message(
         text="I'm sorry, I can't reach our order system right now, so I can't check or change orders at the moment."
@@ -59,6 +66,10 @@ def apologise_order_system_down(dispatcher: CollectingDispatcher) -> list[EventT
 
 class OrderTaskAction(Action, abc.ABC):
     """Base of the actions that submit an order form."""
+
+    changes_order = False
+    """Cancels, refunds and address changes; on orders worth more than escalation.yml's
+    `high_value_order` a person does them instead."""
 
     @abc.abstractmethod
     async def act(
@@ -100,6 +111,12 @@ class OrderTaskAction(Action, abc.ABC):
                 "I can't share or change its details here, but a person from our team can check who you are."
             )
             return offer_person("complex")
+        if self.changes_order and self.requires_verification_for(order) and order.total > _high_value():
+            dispatcher.utter_message(
+                text=f"Order #{order.number} is worth {money(order.total, order.currency)}, so a person from our team "
+                "will take care of this for you, to be sure it's done right. I'm passing you over now."
+            )
+            return [*verification, SlotSet("escalation", "high_value_order")]
         try:
             return verification + await self.act(dispatcher, tracker, order, verified)
         except OrderNotFound:

@@ -53,6 +53,8 @@ class ValidateRefundStatusForm(OrderFormValidation):
 
 
 class ActionRequestRefund(OrderTaskAction):
+    changes_order = True
+
     def name(self) -> str:
         return "action_request_refund"
 

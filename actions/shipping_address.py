@@ -89,6 +89,8 @@ class ActionChangeAddress(OrderTaskAction):
     def name(self) -> str:
         return "action_change_address"
 
+    changes_order = True
+
     def requires_verification_for(self, order: Order) -> bool:
         return order.address_can_change
 

@@ -1,0 +1,144 @@
+"""Should a person take over now, and why? The rules of `escalation.yml` applied to a conversation.
+
+One function, `assess`, used by the dialogue policy (to decide) and by `action_handoff` (to tell the agent
+which signals fired), so the two can never disagree. It works on `Turn`s, which both Rasa's tracker and
+the action server's tracker are turned into.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.emotion import POLICY_FILE, load_policy, phrase_pattern
+
+HANDOFF_INTENTS = {"complaint", "contact_human_agent", "contact_customer_service"}
+NOT_AN_ANSWER = re.compile(
+    r"^(action_listen|action_session_start|action_extract_slots|action_ask_.*|utter_ask_.*|validate_.*|.*_form|action_acknowledge_feelings)$"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Turn:
+    """One customer message and what the bot did until the next one."""
+
+    text: str
+    intent: str | None
+    emotion: Mapping[str, Any] | None
+    answered_by: tuple[str, ...] = ()
+
+    @property
+    def level(self) -> str:
+        return str((self.emotion or {}).get("level", "none"))
+
+    @property
+    def answered(self) -> bool:
+        return any(not NOT_AN_ANSWER.match(name) for name in self.answered_by)
+
+
+@dataclasses.dataclass(frozen=True)
+class Assessment:
+    escalate: bool
+    reason: str | None
+    priority: str | None
+    acknowledge: bool
+    signals: tuple[str, ...]
+
+
+class EscalationRules:
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self._negative_run = int(config["negative_turns_in_a_row"])
+        self._window = int(config["repeated_need_window"])
+        self._repeatable = set(config["repeatable_needs"])
+        self._several = int(config["several_problems"])
+        self._areas = {name: phrase_pattern(phrases) for name, phrases in config["problem_areas"].items()}
+        self._stakes = {
+            topic: (str(spec["priority"]), phrase_pattern(spec["phrases"]))
+            for topic, spec in config["high_stakes"].items()
+        }
+        self.high_value_order = float(config["high_value_order"])
+
+    def assess(self, turns: Sequence[Turn]) -> Assessment:
+        if not turns:
+            return Assessment(False, None, None, False, ())
+        latest = turns[-1]
+        signals: list[str] = []
+        reason, priority = None, None
+
+        def escalate(new_reason: str, new_priority: str) -> None:
+            nonlocal reason, priority
+            if priority is None or _rank(new_priority) < _rank(priority):
+                reason, priority = new_reason, new_priority
+
+        emotion = latest.emotion or {}
+        if latest.level == "strong":
+            signals.append(f"emotion:strong:{emotion.get('label')}")
+            escalate("emotional", "urgent")
+        run = self._negative_run
+        if len(turns) >= run and all(t.level in {"mild", "strong"} for t in turns[-run:]):
+            signals.append(f"negative_turns:{run}")
+            escalate("emotional", "high")
+        for topic, (topic_priority, pattern) in self._stakes.items():
+            if pattern.search(latest.text):
+                signals.append(f"high_stakes:{topic}")
+                escalate("complex", topic_priority)
+        areas = [name for name, pattern in self._areas.items() if pattern.search(latest.text)]
+        if len(areas) >= self._several:
+            signals.append(f"several_problems:{'+'.join(areas)}")
+            escalate("complex", "high")
+        if self._asked_again(turns):
+            signals.append(f"repeated_need:{latest.intent}")
+            escalate("complex", "high")
+        for cue in emotion.get("cues", []):
+            signals.append(f"cue:{cue}")
+        acknowledge = reason is None and latest.level == "mild" and latest.intent not in HANDOFF_INTENTS
+        if acknowledge:
+            signals.append(f"emotion:mild:{emotion.get('label')}")
+        return Assessment(reason is not None, reason, priority, acknowledge, tuple(signals))
+
+    def _asked_again(self, turns: Sequence[Turn]) -> bool:
+        latest = turns[-1]
+        if not latest.intent or latest.intent in self._repeatable or latest.intent in HANDOFF_INTENTS:
+            return False
+        earlier = turns[-self._window : -1]
+        return any(t.intent == latest.intent and t.answered for t in earlier)
+
+
+def _rank(priority: str) -> int:
+    return {"urgent": 0, "high": 1, "normal": 2}.get(priority, 3)
+
+
+@functools.lru_cache(maxsize=4)
+def rules_for(path: str = str(POLICY_FILE)) -> EscalationRules:
+    return EscalationRules(load_policy(Path(path))["escalation"])
+
+
+def turns_from_events(events: Iterable[Mapping[str, Any]]) -> list[Turn]:
+    """Turns from events as the action server (and Rasa's HTTP API) sends them: dicts."""
+    turns: list[Turn] = []
+    actions: list[str] = []
+    for event in events:
+        kind = event.get("event")
+        if kind == "user":
+            if turns:
+                turns[-1] = dataclasses.replace(turns[-1], answered_by=tuple(actions))
+            parse = event.get("parse_data") or {}
+            turns.append(
+                Turn(
+                    text=str(event.get("text") or ""),
+                    intent=(parse.get("intent") or {}).get("name"),
+                    emotion=parse.get("emotion"),
+                )
+            )
+            actions = []
+        elif kind == "action" and event.get("name"):
+            actions.append(str(event["name"]))
+        elif kind == "session_started":
+            turns, actions = [], []
+    if turns:
+        turns[-1] = dataclasses.replace(turns[-1], answered_by=tuple(actions))
+    return turns
