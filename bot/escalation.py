@@ -24,12 +24,13 @@ NOT_AN_ANSWER = re.compile(
 
 @dataclasses.dataclass(frozen=True)
 class Turn:
-    """One customer message and what the bot did until the next one."""
+    """One customer message (with the entity values the NLU found) and what the bot did until the next one."""
 
     text: str
     intent: str | None
     emotion: Mapping[str, Any] | None
     answered_by: tuple[str, ...] = ()
+    entities: tuple[str, ...] = ()
 
     @property
     def level(self) -> str:
@@ -105,7 +106,10 @@ class EscalationRules:
         if not latest.intent or latest.intent in self._repeatable or latest.intent in HANDOFF_INTENTS:
             return False
         earlier = turns[-self._window : -1]
-        return any(t.intent == latest.intent and t.answered for t in earlier)
+        # The same need again, with nothing new: "and for order 00012345?" is a follow-up, not a repeat.
+        return any(
+            t.intent == latest.intent and t.answered and set(latest.entities) <= set(t.entities) for t in earlier
+        )
 
 
 def _rank(priority: str) -> int:
@@ -132,6 +136,7 @@ def turns_from_events(events: Iterable[Mapping[str, Any]]) -> list[Turn]:
                     text=str(event.get("text") or ""),
                     intent=(parse.get("intent") or {}).get("name"),
                     emotion=parse.get("emotion"),
+                    entities=tuple(str(e.get("value")) for e in parse.get("entities") or []),
                 )
             )
             actions = []

@@ -59,6 +59,9 @@ def test_the_same_need_after_an_answer_goes_to_a_person_but_not_a_form_continuin
     assert assess(answered, turn("how long does delivery take?", "delivery_period")).reason == "complex"
     asked = turn("cancel my order", "cancel_order", ("cancel_order_form", "action_ask_order_id"))
     assert assess(asked, turn("cancel order 00000108", "cancel_order")).escalate is False
+    fee = turn("is there a cancellation fee", "check_cancellation_fee", ("action_explain_cancellation_fee",))
+    follow_up = Turn("and for 00012345?", "check_cancellation_fee", None, entities=("00012345",))
+    assert assess(fee, follow_up).escalate is False
     tracked = turn("where is 00123842", "track_order", ("action_track_order",))
     assert assess(tracked, turn("and where is 04587345", "track_order")).escalate is False
 
