@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.order_task import reset_task_slots
+from bot.emotion import scorer_for
 from bot.escalation import Assessment, rules_for, turns_from_events
 
 logger = logging.getLogger(__name__)
@@ -171,7 +172,7 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        assessment = rules_for().assess(turns_from_events(tracker.events))
+        assessment = rules_for().assess(turns_from_events(tracker.events, scorer_for()))
         reason, priority = choose_reason(tracker, assessment)
         packet = build_packet(tracker, reason, priority, assessment)
         logger.info(

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.emotion import POLICY_FILE, load_policy, phrase_pattern
+from bot.emotion import POLICY_FILE, EmotionScorer, load_policy, phrase_pattern
 
 HANDOFF_INTENTS = {"complaint", "contact_human_agent", "contact_customer_service"}
 NOT_AN_ANSWER = re.compile(
@@ -53,6 +53,7 @@ class Assessment:
 class EscalationRules:
     def __init__(self, config: Mapping[str, Any]) -> None:
         self._negative_run = int(config["negative_turns_in_a_row"])
+        self._quiet = set(config.get("quiet_intents", ()))
         self._window = int(config["repeated_need_window"])
         self._repeatable = set(config["repeatable_needs"])
         self._several = int(config["several_problems"])
@@ -80,7 +81,7 @@ class EscalationRules:
             signals.append(f"emotion:strong:{emotion.get('label')}")
             escalate("emotional", "urgent")
         run = self._negative_run
-        if len(turns) >= run and all(t.level in {"mild", "strong"} for t in turns[-run:]):
+        if len(turns) >= run and all(self._negative(t) for t in turns[-run:]):
             signals.append(f"negative_turns:{run}")
             escalate("emotional", "high")
         for topic, (topic_priority, pattern) in self._stakes.items():
@@ -96,10 +97,13 @@ class EscalationRules:
             escalate("complex", "high")
         for cue in emotion.get("cues", []):
             signals.append(f"cue:{cue}")
-        acknowledge = reason is None and latest.level == "mild" and latest.intent not in HANDOFF_INTENTS
+        acknowledge = reason is None and self._negative(latest) and latest.intent not in HANDOFF_INTENTS
         if acknowledge:
             signals.append(f"emotion:mild:{emotion.get('label')}")
         return Assessment(reason is not None, reason, priority, acknowledge, tuple(signals))
+
+    def _negative(self, turn: Turn) -> bool:
+        return turn.level == "strong" or (turn.level == "mild" and turn.intent not in self._quiet)
 
     def _asked_again(self, turns: Sequence[Turn]) -> bool:
         latest = turns[-1]
@@ -121,8 +125,11 @@ def rules_for(path: str = str(POLICY_FILE)) -> EscalationRules:
     return EscalationRules(load_policy(Path(path))["escalation"])
 
 
-def turns_from_events(events: Iterable[Mapping[str, Any]]) -> list[Turn]:
-    """Turns from events as the action server (and Rasa's HTTP API) sends them: dicts."""
+def turns_from_events(events: Iterable[Mapping[str, Any]], scorer: EmotionScorer | None = None) -> list[Turn]:
+    """Turns from events as the action server (and Rasa's HTTP API) sends them: dicts.
+
+    With a `scorer`, a message whose parse data has no emotion (a tracker built from a story) is scored here.
+    """
     turns: list[Turn] = []
     actions: list[str] = []
     for event in events:
@@ -131,11 +138,13 @@ def turns_from_events(events: Iterable[Mapping[str, Any]]) -> list[Turn]:
             if turns:
                 turns[-1] = dataclasses.replace(turns[-1], answered_by=tuple(actions))
             parse = event.get("parse_data") or {}
+            text = str(event.get("text") or "")
+            emotion = parse.get("emotion") or (scorer.score(text).to_json() if scorer and text else None)
             turns.append(
                 Turn(
-                    text=str(event.get("text") or ""),
+                    text=text,
                     intent=(parse.get("intent") or {}).get("name"),
-                    emotion=parse.get("emotion"),
+                    emotion=emotion,
                     entities=tuple(str(e.get("value")) for e in parse.get("entities") or []),
                 )
             )

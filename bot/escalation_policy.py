@@ -23,7 +23,7 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.emotion import POLICY_FILE
+from bot.emotion import POLICY_FILE, scorer_for
 from bot.escalation import rules_for, turns_from_events
 
 HANDOFF = "action_handoff"
@@ -52,6 +52,7 @@ class EscalationPolicy(Policy):
     ) -> None:
         super().__init__(config, model_storage, resource, execution_context, featurizer)
         self._rules = rules_for(config["policy_file"])
+        self._scorer = scorer_for(config["policy_file"])
 
     def train(self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
         with self._model_storage.write_to(self._resource):
@@ -78,7 +79,7 @@ class EscalationPolicy(Policy):
         if tracker.latest_action_name != ACTION_LISTEN_NAME or _acted_since_last_message(tracker):
             return None
         events = [e.as_dict() for e in list(tracker.events)[-RECENT_EVENTS:]]
-        assessment = self._rules.assess(turns_from_events(events))
+        assessment = self._rules.assess(turns_from_events(events, self._scorer))
         if assessment.escalate:
             return HANDOFF
         if assessment.acknowledge:

@@ -200,3 +200,69 @@ def test_an_unreachable_order_system_gets_an_apology_and_the_offer_of_a_person(a
         assert "bring in a person" in texts(reply)
     finally:
         assistant.start_actions()
+
+
+def test_the_parse_data_carries_the_emotion_score(assistant):
+    parsed = assistant.parse("THIS IS TOTALLY USELESS, I'm furious!!!")
+    assert parsed["emotion"]["level"] == "strong" and parsed["emotion"]["label"] == "anger"
+    assert "shouting" in parsed["emotion"]["cues"]
+    assert assistant.parse("cancel my order please")["emotion"]["level"] == "none"
+
+
+def test_an_angry_customer_goes_to_a_person_at_once_and_urgently(assistant):
+    (reply,) = chat(assistant, "where is my order 00123842?? I AM FURIOUS, THIS IS USELESS!!!")
+    packet = handoff_of(reply)
+    assert (packet["reason"], packet["priority"]) == ("emotional", "urgent")
+    assert "emotion:strong:anger" in packet["signals"] and packet["emotion"]["level"] == "strong"
+
+
+def test_a_mildly_annoyed_customer_is_acknowledged_and_then_answered(assistant):
+    (reply,) = chat(assistant, "where is my order 00123842, this is taking forever and it's so annoying")
+    assert handoff_of(reply) is None
+    assert texts(reply).startswith("I'm sorry")
+    assert "on its way with DHL" in texts(reply)
+
+
+def test_negative_in_two_messages_in_a_row_goes_to_a_person(assistant):
+    first, second = chat(
+        assistant,
+        "where is my order 00123842, this is taking forever and it's so annoying",
+        "that's a bit disappointing, why so slow?",
+    )
+    assert handoff_of(first) is None
+    packet = handoff_of(second)
+    assert (packet["reason"], packet["priority"]) == ("emotional", "high")
+    assert "negative_turns:2" in packet["signals"]
+
+
+@pytest.mark.parametrize(
+    ("message", "signal", "priority"),
+    [
+        ("my father passed away and I need to cancel his orders", "high_stakes:bereavement", "high"),
+        ("there is a charge from you on my card that I did not make, this is fraud", "high_stakes:fraud", "high"),
+        ("I will be contacting my lawyer about order 00123842", "high_stakes:legal", "high"),
+        ("the phone charger you sold me caught fire last night", "high_stakes:safety", "urgent"),
+        ("under GDPR I demand you delete all my personal data", "high_stakes:data", "high"),
+        ("the parcel came late, the mug inside was broken and I was charged twice", "several_problems:", "high"),
+    ],
+)
+def test_high_stakes_and_tangled_problems_go_to_a_person(assistant, message, signal, priority):
+    (reply,) = chat(assistant, message)
+    packet = handoff_of(reply)
+    assert (packet["reason"], packet["priority"]) == ("complex", priority)
+    assert any(s.startswith(signal) for s in packet["signals"]), packet["signals"]
+
+
+def test_the_same_question_after_an_answer_goes_to_a_person(assistant):
+    first, second = chat(assistant, "how long does delivery take?", "how long does delivery take??")
+    assert "working days" in texts(first)
+    packet = handoff_of(second)
+    assert packet["reason"] == "complex" and "repeated_need:delivery_period" in packet["signals"]
+
+
+def test_a_refund_on_a_high_value_order_goes_to_a_person(assistant, assistant_shop):
+    _, reply = chat(assistant, "I want a refund for order 00500500", "anna.freeman@example.com")
+    packet = handoff_of(reply)
+    assert packet["reason"] == "complex" and "action:high_value_order" in packet["signals"]
+    assert packet["order_id"] == "00500500"
+    assert asyncio.run(assistant_shop.refunds_for("00500500")) == []

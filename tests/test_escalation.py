@@ -66,6 +66,11 @@ def test_the_same_need_after_an_answer_goes_to_a_person_but_not_a_form_continuin
     assert assess(tracked, turn("and where is 04587345", "track_order")).escalate is False
 
 
+def test_a_polite_no_thanks_is_not_negativity():
+    result = assess(turn("ugh, where is it", "track_order"), turn("no thanks", "deny"))
+    assert (result.escalate, result.acknowledge) == (False, False)
+
+
 def test_asking_for_a_person_is_not_acknowledged_twice():
     result = assess(turn("ugh, get me a human", "contact_human_agent"))
     assert result.acknowledge is False
