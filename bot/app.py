@@ -17,11 +17,15 @@ from bot.agents import AgentError, AgentStore
 from bot.canned_replies import CannedReplies
 from bot.console_api import ApiError, api_error_response, console_api
 from bot.conversations import ConversationStore
+from bot.deliveries import DeliveryLog
 from bot.events import EventBus
 from bot.hub import Hub
 from bot.order_desk import OrderDesk
 from bot.rasa_client import RasaClient
 from bot.settings import HubSettings
+from bot.telegram_channel import CHANNEL as TELEGRAM
+from bot.telegram_channel import WEBHOOK_PATH, TelegramChannel
+from bot.telegram_webhook import telegram_webhook
 from bot.web_channel import customer_socket
 
 logger = logging.getLogger(__name__)
@@ -63,6 +67,21 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub")
         await app.ctx.canned_replies.seed()
         if settings.seed_demo_agent:
             await seed_demo_agents(app.ctx.agents)
+        app.ctx.telegram = None
+        if settings.telegram.enabled:
+            app.ctx.telegram = TelegramChannel(app.ctx.hub, settings.telegram, DeliveryLog(engine, TELEGRAM))
+        else:
+            logger.info("Telegram channel is off: TELEGRAM_TOKEN is not set")
+
+    @app.after_server_start
+    async def start_channels(app: Sanic, _loop: object) -> None:
+        if app.ctx.telegram is not None:
+            await app.ctx.telegram.start()
+
+    @app.before_server_stop
+    async def stop_channels(app: Sanic, _loop: object) -> None:
+        if app.ctx.telegram is not None:
+            await app.ctx.telegram.stop()
 
     @app.after_server_stop
     async def stop(app: Sanic, _loop: object) -> None:
@@ -94,6 +113,7 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub")
         return json({"ok": all(checks.values()), "checks": checks}, status=200 if all(checks.values()) else 503)
 
     app.add_websocket_route(customer_socket, "/ws/customer")
+    app.add_route(telegram_webhook, WEBHOOK_PATH, methods=["POST"], name="telegram_webhook")
     app.blueprint(console_api)
     for route, name_ in (("/", "shop.html"), ("/console", "console.html")):
         app.add_route(_page(name_), route, name=f"page_{name_.replace('.', '_')}")

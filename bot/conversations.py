@@ -24,6 +24,10 @@ from bot.schema import utcnow
 
 T = TypeVar("T")
 
+CONVERSATIONS = select(t.conversations, t.customers.c.display_name.label("customer_name")).join(
+    t.customers, t.customers.c.id == t.conversations.c.customer_id
+)
+"""Conversations with the customer's name as the channel knows it (a Telegram user's name), for the console."""
 PRIORITY_ORDER = case({"urgent": 0, "high": 1, "normal": 2}, value=t.conversations.c.priority, else_=3)
 
 
@@ -52,6 +56,7 @@ class Conversation:
     queued_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    customer_name: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -161,8 +166,7 @@ class ConversationStore:
 
         def find_or_create(conn: Connection) -> Conversation:
             query = (
-                select(t.conversations)
-                .where(t.conversations.c.customer_id == customer.id)
+                CONVERSATIONS.where(t.conversations.c.customer_id == customer.id)
                 .order_by(t.conversations.c.created_at.desc())
                 .limit(1)
             )
@@ -186,7 +190,7 @@ class ConversationStore:
 
     async def get(self, conversation_id: str) -> Conversation:
         def load(conn: Connection) -> Conversation:
-            row = conn.execute(select(t.conversations).where(t.conversations.c.id == conversation_id)).first()
+            row = conn.execute(CONVERSATIONS.where(t.conversations.c.id == conversation_id)).first()
             if row is None:
                 raise ConversationNotFound(conversation_id)
             return _conversation(row)
@@ -233,6 +237,13 @@ class ConversationStore:
             return self._insert(conn, conversation_id, batch)
 
         return await self._run(add) if batch else []
+
+    async def message(self, message_id: int) -> Message | None:
+        def load(conn: Connection) -> Message | None:
+            row = conn.execute(select(t.messages).where(t.messages.c.id == message_id)).first()
+            return _message(row) if row else None
+
+        return await self._run(load)
 
     async def messages(self, conversation_id: str, after_id: int = 0, limit: int = 500) -> list[Message]:
         def load(conn: Connection) -> list[Message]:
@@ -367,9 +378,9 @@ class ConversationStore:
 
         def load(conn: Connection) -> list[Conversation]:
             rows = conn.execute(
-                select(t.conversations)
-                .where(t.conversations.c.state == "queued")
-                .order_by(PRIORITY_ORDER, t.conversations.c.queued_at)
+                CONVERSATIONS.where(t.conversations.c.state == "queued").order_by(
+                    PRIORITY_ORDER, t.conversations.c.queued_at
+                )
             ).all()
             return [_conversation(r) for r in rows]
 
@@ -385,9 +396,9 @@ class ConversationStore:
     async def assigned_to(self, agent_id: int) -> list[Conversation]:
         def load(conn: Connection) -> list[Conversation]:
             rows = conn.execute(
-                select(t.conversations)
-                .where(t.conversations.c.state == "agent", t.conversations.c.assigned_agent_id == agent_id)
-                .order_by(t.conversations.c.updated_at)
+                CONVERSATIONS.where(
+                    t.conversations.c.state == "agent", t.conversations.c.assigned_agent_id == agent_id
+                ).order_by(t.conversations.c.updated_at)
             ).all()
             return [_conversation(r) for r in rows]
 
@@ -597,6 +608,7 @@ def _conversation(row: Row) -> Conversation:
         queued_at=row.queued_at,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        customer_name=getattr(row, "customer_name", None),
     )
 
 

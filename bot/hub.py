@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 PRIORITIES = ("urgent", "high", "normal")
 REASONS = ("requested", "emotional", "complex", "not_understood", "bot_error")
+HUB_COMMANDS = frozenset({"/leave_message", "/back_to_bot"})
+"""Button payloads the hub answers itself, whatever the channel: they never reach the bot."""
+HUMAN_PAYLOAD = "/contact_human_agent"
 RATING_BUTTONS = [{"title": f"{'★' * n} {n}", "payload": str(n)} for n in range(5, 0, -1)]
 
 
@@ -57,11 +60,13 @@ class Hub:
         bot_text: str | None = None,
         payload: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
+        to_bot: bool = True,
     ) -> tuple[Message, bool]:
         """A customer's message: stored and shown first, then routed; False when it was a resend.
 
         Returns as soon as the message is stored, so the channel can acknowledge it; the bot's answer follows
-        on the event bus. Messages of one conversation reach the bot one at a time, in order.
+        on the event bus. Messages of one conversation reach the bot one at a time, in order. With `to_bot`
+        False the message is only stored and shown (something the bot cannot read, such as a photo).
         """
         message, created = await self.conversations.add_customer_message(
             conversation.id, NewMessage("customer", text, payload, client_message_id=client_id)
@@ -69,8 +74,32 @@ class Hub:
         if not created:
             return message, False
         await self._publish_message(message)
-        self._spawn(self._route(conversation.id, bot_text or text, metadata))
+        if to_bot:
+            self._spawn(self._route(conversation.id, bot_text or text, metadata))
         return message, True
+
+    async def ask_for_person(
+        self,
+        conversation: Conversation,
+        text: str,
+        client_id: str | None,
+        metadata: dict[str, Any] | None = None,
+    ) -> tuple[Message, bool] | None:
+        """The customer's "talk to a person": through the bot (so the handoff packet has the whole story)
+        when the bot has the conversation; otherwise they are already with people and hear where they stand."""
+        current = await self.conversations.get(conversation.id)
+        if current.state in {"bot", "resolved"}:
+            return await self.receive(current, text, client_id, bot_text=HUMAN_PAYLOAD, metadata=metadata)
+        await self.publish_state(current)
+        return None
+
+    async def command(self, conversation: Conversation, payload: str) -> None:
+        """A button the hub answers itself (`HUB_COMMANDS`)."""
+        current = await self.conversations.get(conversation.id)
+        if payload == "/back_to_bot":
+            await self.back_to_bot(current)
+        else:
+            await self.publish_state(current)
 
     async def drain(self) -> None:
         """Wait for every message being routed (for shutdown and tests)."""
@@ -125,7 +154,7 @@ class Hub:
         await self.bus.publish(QUEUE_TOPIC, {"type": "queued", "conversation": queued.to_json()})
         status = await self.queue.status_of(queued)
         if status.agents_online == 0 or not status.open_now:
-            await self._say(
+            await self.say(
                 queued,
                 "system",
                 "Our team is not available right now"
@@ -145,7 +174,7 @@ class Hub:
         if not await self.conversations.back_to_bot(conversation.id, from_states=("queued",)):
             return False
         current = await self.conversations.get(conversation.id)
-        await self._say(current, "system", "No problem, you're back with the bot. A person is one tap away.")
+        await self.say(current, "system", "No problem, you're back with the bot. A person is one tap away.")
         await self.bus.publish(QUEUE_TOPIC, {"type": "left", "conversation_id": conversation.id})
         await self.announce_queue()
         return True
@@ -184,7 +213,7 @@ class Hub:
         if not await self.conversations.transfer(conversation_id, agent.id, to.id):
             raise NotAllowed("you can only transfer conversations you own")
         conversation = await self.conversations.get(conversation_id)
-        await self._say(
+        await self.say(
             conversation, "system", f"{to.display_name} from our team is taking over from {agent.display_name}."
         )
         await self.publish_state(conversation)
@@ -194,7 +223,7 @@ class Hub:
         if not await self.conversations.resolve(conversation_id, agent.id):
             raise NotAllowed("you can only resolve conversations you own")
         conversation = await self.conversations.get(conversation_id)
-        await self._say(
+        await self.say(
             conversation,
             "system",
             f"{agent.display_name} has marked this as resolved. How did we do? Tap a rating (5 is best).",
@@ -209,7 +238,7 @@ class Hub:
     async def rate(self, conversation: Conversation, score: int, comment: str | None) -> dict[str, Any] | None:
         rating = await self.conversations.rate(conversation.id, score, comment)
         if rating is not None:
-            await self._say(conversation, "system", "Thank you for your feedback!")
+            await self.say(conversation, "system", "Thank you for your feedback!")
         return rating
 
     async def publish_state(self, conversation: Conversation) -> None:
@@ -230,13 +259,15 @@ class Hub:
             )
 
     async def _ask_bot(self, conversation: Conversation, text: str, metadata: dict[str, Any] | None) -> None:
-        await self.bus.publish(conversation_topic(conversation.id), {"type": "typing", "from": "bot"})
+        await self.bus.publish(
+            conversation_topic(conversation.id), {"type": "typing", "from": "bot", "conversation_id": conversation.id}
+        )
         metadata = {**(metadata or {}), "conversation_id": conversation.id, "channel": conversation.channel}
         try:
             replies = await self.rasa.send(conversation.id, text, metadata)
         except RasaUnavailable as exc:
             logger.warning("conversation=%s rasa unavailable: %s", conversation.id, exc)
-            await self._say(
+            await self.say(
                 conversation,
                 "system",
                 "Sorry, our assistant is having trouble right now. I'm passing you to a person from our team; "
@@ -265,7 +296,7 @@ class Hub:
         for message in await self.conversations.add_messages(conversation.id, said, while_state="bot"):
             await self._publish_message(message)
         if ask_rating:
-            await self._say(
+            await self.say(
                 conversation,
                 "system",
                 "Before you go: how did the bot do?",
@@ -284,7 +315,7 @@ class Hub:
     async def _joined(self, agent: Agent, conversation_id: str) -> Conversation:
         conversation = await self.conversations.get(conversation_id)
         logger.info("conversation=%s claimed agent=%s", conversation_id, agent.username)
-        await self._say(conversation, "system", f"{agent.display_name} from our team has joined the conversation.")
+        await self.say(conversation, "system", f"{agent.display_name} from our team has joined the conversation.")
         await self.publish_state(conversation)
         await self.bus.publish(
             QUEUE_TOPIC, {"type": "claimed", "conversation_id": conversation_id, "agent_id": agent.id}
@@ -307,7 +338,7 @@ class Hub:
         except Exception as exc:  # the customer is served either way: log and carry on
             logger.warning("conversation=%s could not update Rasa after the human stretch: %s", conversation.id, exc)
 
-    async def _say(
+    async def say(
         self, conversation: Conversation, sender: str, text: str, payload: dict[str, Any] | None = None
     ) -> Message:
         (message,) = await self.conversations.add_messages(conversation.id, [NewMessage(sender, text, payload)])

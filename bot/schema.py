@@ -164,3 +164,14 @@ order_actions = Table(
     Column("result", Text, nullable=False),
     Column("created_at", DateTime, nullable=False),
 )
+
+deliveries = Table(
+    "hub_deliveries",
+    metadata,
+    Column("conversation_id", String(36), ForeignKey("hub_conversations.id"), primary_key=True),
+    Column("channel", String(16), nullable=False, index=True),
+    Column("address", String(64), nullable=False),
+    Column("delivered_message_id", Integer, nullable=False),
+    Column("queue_notice", Text),
+    Column("updated_at", DateTime, nullable=False),
+)

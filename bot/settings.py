@@ -50,6 +50,42 @@ class BusinessHours:
 
 
 @dataclasses.dataclass(frozen=True)
+class TelegramSettings:
+    """The Telegram channel: off without a token; webhook mode needs the hub's public https URL."""
+
+    token: str
+    mode: str
+    webhook_url: str
+    webhook_secret: str
+    api_url: str
+    poll_timeout: int
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.token)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> TelegramSettings:
+        webhook_url = env.get("TELEGRAM_WEBHOOK_URL", "").strip().rstrip("/")
+        mode = env.get("TELEGRAM_MODE", "webhook" if webhook_url else "polling").strip().lower()
+        if mode not in {"webhook", "polling"}:
+            raise ConfigurationError(f"TELEGRAM_MODE must be 'webhook' or 'polling', not {mode!r}")
+        if mode == "webhook" and not webhook_url.startswith("https://"):
+            raise ConfigurationError("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_URL, the hub's public https URL")
+        secret = env.get("TELEGRAM_WEBHOOK_SECRET", "")
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ConfigurationError("TELEGRAM_WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and - (1-256 characters)")
+        return cls(
+            token=env.get("TELEGRAM_TOKEN", "").strip(),
+            mode=mode,
+            webhook_url=webhook_url,
+            webhook_secret=secret,
+            api_url=env.get("TELEGRAM_API_URL", "https://api.telegram.org").strip().rstrip("/"),
+            poll_timeout=_int(env, "TELEGRAM_POLL_TIMEOUT", 30),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
 class HubSettings:
     host: str
     port: int
@@ -68,6 +104,7 @@ class HubSettings:
     voucher_limit: str
     session_hours: int
     seed_demo_agent: bool
+    telegram: TelegramSettings
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HubSettings:
@@ -90,6 +127,7 @@ class HubSettings:
             voucher_limit=env.get("AGENT_VOUCHER_LIMIT", "25.00"),
             session_hours=_int(env, "AGENT_SESSION_HOURS", 12),
             seed_demo_agent=env.get("SEED_DEMO_AGENT", "true").lower() in {"1", "true", "yes"},
+            telegram=TelegramSettings.from_env(env),
         )
 
 

@@ -21,14 +21,13 @@ from sanic.server.websockets.impl import WebsocketImplProtocol as Websocket
 from actions.verification import sign_customer_id
 from bot.conversations import Conversation
 from bot.events import conversation_topic
-from bot.hub import Hub
+from bot.hub import HUB_COMMANDS, Hub
 from bot.tokens import digest, new_token
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "web"
 HUMAN_TEXT = "Talk to a person"
-HUB_COMMANDS = {"/leave_message", "/back_to_bot"}
 
 
 class ProtocolError(ValueError):
@@ -125,17 +124,13 @@ class CustomerSocket:
             if not isinstance(payload, str) or not payload.strip():
                 raise ProtocolError("bad_button", "A button needs its payload.")
             if payload in HUB_COMMANDS:
-                await self._command(payload)
+                await self._hub.command(self._conversation, payload)
                 self._ack(client_id, None)
             else:
                 await self._message(title, client_id, bot_text=payload[: self._hub.settings.max_message_chars])
         elif kind == "human":
-            current = await self._hub.conversations.get(self._conversation.id)
-            if current.state in {"bot", "resolved"}:
-                await self._message(HUMAN_TEXT, client_id, bot_text="/contact_human_agent")
-            else:
-                self._ack(client_id, None)
-                await self._hub.publish_state(current)
+            stored = await self._hub.ask_for_person(self._conversation, HUMAN_TEXT, client_id, self._metadata)
+            self._ack(client_id, stored[0].id if stored else None, duplicate=bool(stored) and not stored[1])
         elif kind == "rating":
             score = frame.get("score")
             if not isinstance(score, int) or not 1 <= score <= 5:
@@ -161,14 +156,6 @@ class CustomerSocket:
         """Acknowledge a frame; `id` is None for frames that store no message (a hub command)."""
         if client_id:
             self._outbox.put_nowait({"type": "ack", "client_id": client_id, "id": message_id, "duplicate": duplicate})
-
-    async def _command(self, payload: str) -> None:
-        assert self._conversation is not None
-        current = await self._hub.conversations.get(self._conversation.id)
-        if payload == "/back_to_bot":
-            await self._hub.back_to_bot(current)
-        else:
-            await self._hub.publish_state(current)
 
     def _text(self, value: Any) -> str:
         if not isinstance(value, str):

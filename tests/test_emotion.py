@@ -24,6 +24,7 @@ def scorer():
         "the item arrived damaged, how do I return it?",
         "please delete my account",
         "is there a cancellation fee?",
+        "tell me a joke",
         "",
     ],
 )
@@ -38,6 +39,7 @@ def test_neutral_requests_with_scary_words_are_not_anger(scorer, text):
         ("WHERE IS MY ORDER YOU PEOPLE", "shouting"),
         ("where is my order!!", "exclamations"),
         ("where is my damn order", "profanity"),
+        ("this shop is a joke", "insult"),
         ("this bot is useless", "insult"),
         ("I am fed up with waiting", "fury"),
         ("this is the third time I ask", "asked_again"),

@@ -789,7 +789,7 @@
     item.appendChild(el("p", { class: "conv-item__summary" }, conversation.summary || "No summary."));
 
     var bottom = el("div", { class: "conv-item__bottom" });
-    var where = "via " + (conversation.channel || "web");
+    var where = (conversation.customer_name ? conversation.customer_name + " · " : "") + "via " + (conversation.channel || "web");
     if (conversation.queue && typeof conversation.queue.position === "number") {
       where += " · #" + conversation.queue.position + " in line";
     }
@@ -1030,11 +1030,13 @@
     var title = el("div", { class: "conv-header__title" });
     append(
       title,
-      el("h2", null, data.order && data.order.customer_name ? data.order.customer_name : "Customer"),
+      el("h2", { "data-testid": "customer-name" },
+        data.order && data.order.customer_name ? data.order.customer_name : conversation.customer_name || "Customer"),
       el(
         "span",
         { class: "muted small" },
-        "via " + (conversation.channel || "web") + " · started " + formatTime(conversation.created_at)
+        (conversation.customer_name && data.order && data.order.customer_name ? conversation.customer_name + " · " : "") +
+          "via " + (conversation.channel || "web") + " · started " + formatTime(conversation.created_at)
       )
     );
     var meta = el("div", { class: "conv-header__meta" });
