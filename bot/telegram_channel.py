@@ -48,6 +48,7 @@ HELP_BUTTONS = [
 ]
 MEDIA_KINDS = ("photo", "sticker", "voice", "audio", "video", "video_note", "document", "animation", "location",
                "contact")  # fmt: skip
+RATINGS = {"1", "2", "3", "4", "5"}
 LEAVE_MESSAGE_TEXT = "Go ahead and write your message here; the next person from our team will read it."
 
 
@@ -199,7 +200,7 @@ class TelegramChannel:
         owner, stored, button = found
         await _remove_keyboard(query)
         payload, title = str(button.get("payload") or ""), str(button.get("title") or button.get("payload"))
-        if (stored.payload or {}).get("rating_request") and payload.isdigit():
+        if (stored.payload or {}).get("rating_request") and payload in RATINGS:
             await self._hub.rate(owner, int(payload), None)
         elif payload in HUB_COMMANDS:
             await self._hub.command(conversation, payload)

@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import logging
 import math
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -32,6 +33,8 @@ T = TypeVar("T")
 MESSAGE_LIMIT = 4096
 """Telegram's longest message, in UTF-16 code units."""
 BUTTON_PREFIX = "b"
+BUTTON_DATA = re.compile(rf"{BUTTON_PREFIX}:([0-9]{{1,19}}):([0-9]{{1,5}})")
+PAGE = 500
 IDLE_SECONDS = 300.0
 """A chat's sender stops after this long without work; the next event starts it again."""
 
@@ -80,10 +83,8 @@ def button_data(message_id: int, index: int) -> str:
 
 
 def parse_button_data(data: str) -> tuple[int, int] | None:
-    parts = data.split(":")
-    if len(parts) != 3 or parts[0] != BUTTON_PREFIX or not parts[1].isdigit() or not parts[2].isdigit():
-        return None
-    return int(parts[1]), int(parts[2])
+    match = BUTTON_DATA.fullmatch(data)
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def keyboard_for(message: Message) -> InlineKeyboardMarkup | None:
@@ -164,6 +165,7 @@ class TelegramDelivery:
         self._wake: dict[str, asyncio.Event] = {}
         self._senders: dict[str, asyncio.Task[None]] = {}
         self._notices: dict[str, list[str]] = {}
+        self._busy: set[str] = set()
         self._closed = False
 
     def wake(self, conversation_id: str, chat_id: int) -> None:
@@ -198,7 +200,9 @@ class TelegramDelivery:
 
     async def idle(self) -> None:
         """Wait until every chat is sent what it is owed (for tests and shutdown)."""
-        while any(not task.done() and self._wake[cid].is_set() for cid, task in self._senders.items()):
+        while any(
+            not task.done() and (self._wake[cid].is_set() or cid in self._busy) for cid, task in self._senders.items()
+        ):
             await asyncio.sleep(0.02)
 
     async def _send_loop(self, conversation_id: str, chat_id: int) -> None:
@@ -208,6 +212,7 @@ class TelegramDelivery:
                 await asyncio.wait_for(wake.wait(), IDLE_SECONDS)
             except asyncio.TimeoutError:
                 return
+            self._busy.add(conversation_id)
             wake.clear()
             try:
                 await self._flush(conversation_id, chat_id)
@@ -217,13 +222,20 @@ class TelegramDelivery:
                 logger.exception("conversation=%s telegram delivery failed; will retry", conversation_id)
                 await self._sleep(1.0)
                 wake.set()
+            finally:
+                self._busy.discard(conversation_id)
 
     async def _flush(self, conversation_id: str, chat_id: int) -> None:
         delivered = await self._deliveries.delivered_up_to(conversation_id)
-        for message in await self._conversations.messages(conversation_id, after_id=delivered):
-            if message.sender != "customer":
-                await self._send_message(conversation_id, chat_id, message)
-            await self._deliveries.advance(conversation_id, message.id)
+        while page := await self._conversations.messages(conversation_id, after_id=delivered, limit=PAGE):
+            for message in page:
+                if message.sender != "customer":
+                    if delivered < message.id - 1:
+                        await self._deliveries.advance(conversation_id, message.id - 1)
+                    await self._send_message(conversation_id, chat_id, message)
+                    await self._deliveries.advance(conversation_id, message.id)
+                delivered = message.id
+            await self._deliveries.advance(conversation_id, delivered)
         notices = self._notices.get(conversation_id, [])
         while notices:
             await self._deliver(conversation_id, chat_id, notices[0], None)

@@ -41,3 +41,80 @@ def test_a_week_can_wrap_around_the_weekend():
 def test_bad_values_name_the_variable(name, value):
     with pytest.raises(ConfigurationError, match=name):
         HubSettings.from_env({name: value})
+
+
+def test_without_a_token_telegram_is_off_and_the_hub_still_starts():
+    settings = HubSettings.from_env({})
+
+    assert settings.telegram.enabled is False
+    assert settings.telegram.mode == "polling"
+    assert settings.telegram.api_url == "https://api.telegram.org"
+    assert settings.port == 8080
+
+
+def test_a_webhook_url_means_webhook_mode():
+    telegram = HubSettings.from_env(
+        {"TELEGRAM_TOKEN": " 123:abc ", "TELEGRAM_WEBHOOK_URL": "https://hub.example.com/telegram/"}
+    ).telegram
+
+    assert telegram.enabled
+    assert telegram.token == "123:abc"
+    assert telegram.mode == "webhook"
+    assert telegram.webhook_url == "https://hub.example.com/telegram"
+
+
+def test_polling_can_be_asked_for_even_with_a_webhook_url():
+    telegram = HubSettings.from_env(
+        {
+            "TELEGRAM_TOKEN": "123:abc",
+            "TELEGRAM_MODE": " Polling ",
+            "TELEGRAM_WEBHOOK_URL": "https://hub.example.com/telegram",
+            "TELEGRAM_POLL_TIMEOUT": "50",
+        }
+    ).telegram
+
+    assert telegram.mode == "polling"
+    assert telegram.poll_timeout == 50
+
+
+@pytest.mark.parametrize("url", ["", "http://hub.example.com/telegram", "hub.example.com/telegram"])
+def test_webhook_mode_needs_a_public_https_url(url):
+    with pytest.raises(ConfigurationError, match="TELEGRAM_WEBHOOK_URL"):
+        HubSettings.from_env({"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_URL": url})
+
+
+def test_a_plain_http_webhook_url_is_refused_rather_than_quietly_polled():
+    with pytest.raises(ConfigurationError, match="https"):
+        HubSettings.from_env({"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_URL": "http://hub.example.com/telegram"})
+
+
+@pytest.mark.parametrize("secret", ["has space", "semi;colon", "ünïcode", "x" * 257])
+def test_a_webhook_secret_telegram_would_refuse_is_a_configuration_error(secret):
+    with pytest.raises(ConfigurationError, match="TELEGRAM_WEBHOOK_SECRET"):
+        HubSettings.from_env({"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_SECRET": secret})
+
+
+def test_a_webhook_secret_of_letters_digits_dashes_and_underscores_is_kept():
+    secret = "Frontline_secret-2026" + "x" * 235
+
+    telegram = HubSettings.from_env({"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_SECRET": secret}).telegram
+
+    assert telegram.webhook_secret == secret
+
+
+def test_the_api_url_loses_its_trailing_slash():
+    telegram = HubSettings.from_env({"TELEGRAM_API_URL": " http://127.0.0.1:8081/ "}).telegram
+
+    assert telegram.api_url == "http://127.0.0.1:8081"
+
+
+@pytest.mark.parametrize("mode", ["webhooks", "long-polling", "auto"])
+def test_an_unknown_telegram_mode_is_a_configuration_error(mode):
+    with pytest.raises(ConfigurationError, match="TELEGRAM_MODE"):
+        HubSettings.from_env({"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_MODE": mode})
+
+
+@pytest.mark.parametrize("value", ["soon", "0"])
+def test_a_bad_poll_timeout_names_the_variable(value):
+    with pytest.raises(ConfigurationError, match="TELEGRAM_POLL_TIMEOUT"):
+        HubSettings.from_env({"TELEGRAM_POLL_TIMEOUT": value})
