@@ -41,7 +41,7 @@ def polling_hub(assistant: RasaStack, telegram: TelegramApiServer, tmp_path_fact
 def answer_to(telegram: TelegramApiServer, chat_id: int, fragment: str, timeout: float = 20.0) -> dict:
     return telegram.wait_for(
         "sendMessage",
-        lambda c: c.params.get("chat_id") == chat_id and fragment in str(c.params.get("text")) and not c.failed,
+        lambda c: c.params.get("chat_id") == chat_id and fragment in str(c.params.get("text")) and c.status == 200,
         timeout=timeout,
     ).params
 

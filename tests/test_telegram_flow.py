@@ -72,7 +72,7 @@ class Customer:
         call = self.api.wait_for(
             "sendMessage",
             lambda c: (
-                c.params.get("chat_id") == self.chat_id and fragment in str(c.params.get("text")) and not c.failed
+                c.params.get("chat_id") == self.chat_id and fragment in str(c.params.get("text")) and c.status == 200
             ),
             timeout=timeout,
         )
