@@ -163,9 +163,22 @@ class TelegramChannel:
             if created:
                 await self._hub.say(conversation, "system", HELP_TEXT, {"buttons": HELP_BUTTONS})
         elif command == "/human":
-            await self._hub.ask_for_person(conversation, text, client_id)
+            await self._on_human(conversation, text, client_id)
         else:
             await self._receive(conversation, text, client_id)
+
+    async def _on_human(self, conversation: Conversation, text: str, client_id: str) -> None:
+        """`/human`: to the queue; already waiting, the customer hears their place again (a chat shows no badge)."""
+        current = await self._hub.conversations.get(conversation.id)
+        if current.state in {"bot", "resolved"}:
+            await self._hub.ask_for_person(current, text, client_id)
+            return
+        _, created = await self._hub.receive(current, text, client_id, to_bot=False)
+        if created and current.state == "queued":
+            status = await self._hub.queue.status_of(current)
+            notice = queue_notice(None, status.to_json())
+            line = notice[1] if notice else "You're in line for a person from our team; they'll be with you soon."
+            self.delivery.notify(current.id, self._chats[current.id], line)
 
     async def _on_attachment(self, conversation: Conversation, message: TelegramMessage, client_id: str) -> None:
         """Photos, voice, stickers: stored for the agents with their file id; the customer hears what the bot reads."""
