@@ -23,10 +23,11 @@ help:
 	@echo "make test      set up everything and run the whole test suite"
 	@echo "make shell     chat in the terminal (rasa shell on port 5006, using the running action server)"
 	@echo "make eval      score the model on ../shared/datasets (Bitext intents + order_id, CLINC150 out-of-scope)"
+	@echo "              then Rasa's NLU report on the same data: per-intent precision/recall/F1, confusion matrix in results/nlu"
 	@echo "make eval-escalation  how well escalation.yml finds upset and complex cases (TweetEval, GoEmotions, Bitext, ours)"
 	@echo "make bench     reply latency through Rasa's REST channel and through the hub; delivery between people"
 	@echo "make train     train the model if data/, domain.yml or config.yml changed"
-	@echo "make validate  rasa data validate"
+	@echo "make validate  rasa data validate, then the project's own checks (bot/data_checks.py: examples, test stories, responses)"
 	@echo "make lint      ruff"
 
 $(VENV)/.installed: requirements.txt constraints.txt
@@ -54,6 +55,7 @@ train: $(MODEL)
 
 validate: $(VENV)/.installed
 	$(RASA) data validate --fail-on-warnings
+	$(PY) -m bot.data_checks
 
 run: shop-db $(MODEL)
 	$(VENV)/bin/honcho start -f Procfile
@@ -74,6 +76,7 @@ shell: $(MODEL)
 
 eval: $(VENV)/.installed $(MODEL)
 	$(PY) -m benchmarks.bitext_eval --model $(MODEL)
+	$(PY) -m benchmarks.nlu_report --model $(MODEL)
 
 eval-escalation: $(VENV)/.installed
 	$(PY) -m benchmarks.escalation_eval

@@ -1,17 +1,26 @@
-"""`python -m bot` runs the hub; `python -m bot agents add|list` manages console accounts."""
+"""`python -m bot` runs the hub; `agents add|list` manages console accounts; `review export` writes the
+trainers' labelled messages to data/; `reload` loads a newly trained model into the running Rasa server."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import getpass
 import logging
 import os
 import sys
+import time
+from pathlib import Path
+
+import httpx
 
 from actions.database import create_engine
 from bot.agents import AgentError, AgentStore
 from bot.conversations import ConversationStore
+from bot.nlu_export import export_labelled
+from bot.rasa_client import RasaClient
+from bot.review_inbox import ReviewInbox
 from bot.schema import ROLES
 from bot.settings import HubSettings
 
@@ -27,10 +36,21 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--capacity", type=int, default=None, help="conversations at once (default AGENT_CAPACITY)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     agents.add_parser("list", help="list the accounts")
+    review = commands.add_parser("review", help="the trainers' review inbox").add_subparsers(
+        dest="action", required=True
+    )
+    export = review.add_parser("export", help="write labelled messages to data/nlu/reviewed.yml")
+    export.add_argument("--by", default=getpass.getuser(), help="who exports (written in the file's comment)")
+    reload = commands.add_parser("reload", help="load a trained model into the running Rasa server, via the hub")
+    reload.add_argument("--model", default="models/frontline.tar.gz")
     args = parser.parse_args(argv)
     settings = HubSettings.from_env()
     if args.command == "agents":
         return asyncio.run(_agents(args, settings))
+    if args.command == "review":
+        return asyncio.run(_export(args, settings))
+    if args.command == "reload":
+        return asyncio.run(_reload(args, settings))
     return _serve(settings)
 
 
@@ -61,6 +81,48 @@ async def _agents(args: argparse.Namespace, settings: HubSettings) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"created {agent.role} {agent.username} ({agent.display_name})")
+    return 0
+
+
+async def _export(args: argparse.Namespace, settings: HubSettings) -> int:
+    engine = create_engine(settings.database_url)
+    ConversationStore(engine).create_schema()
+    inbox = ReviewInbox(engine, settings.review_confidence)
+    await inbox.refresh()
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    result = export_labelled(settings.project_dir, await inbox.labelled(), args.by, now)
+    print(
+        f"{result.examples} examples in {result.path}: " + ", ".join(f"{k} {v}" for k, v in result.per_intent.items())
+    )
+    if result.new_intents:
+        print(f"intents not in domain.yml yet, in {result.new_intents_path}: " + ", ".join(result.new_intents))
+    if result.duplicates_left_out:
+        print(f"{result.duplicates_left_out} already in data/ or repeated, left out")
+    return 0
+
+
+async def _reload(args: argparse.Namespace, settings: HubSettings) -> int:
+    """Through the hub, which pauses the bot while Rasa loads; straight to Rasa when no hub runs."""
+    model = Path(args.model).resolve()
+    headers = {"Authorization": f"Bearer {settings.rasa_token}"}
+    async with httpx.AsyncClient(timeout=600.0) as client:
+        try:
+            response = await client.post(
+                f"http://{settings.host}:{settings.port}/api/model/reload",
+                json={"model_file": str(model)},
+                headers=headers,
+            )
+        except httpx.ConnectError:
+            print("no hub running: loading the model straight into Rasa (no conversations to protect)")
+            started = time.monotonic()
+            name = await RasaClient(settings.rasa_url, settings.rasa_token, 600.0).replace_model(str(model))
+            print(f"Rasa now runs {name} (loaded in {time.monotonic() - started:.1f} s)")
+            return 0
+    if response.status_code != 200:
+        print(f"error: {response.status_code} {response.text}", file=sys.stderr)
+        return 1
+    body = response.json()
+    print(f"Rasa now runs {body['model']}; the bot paused {body['paused_seconds']} s and no message was lost")
     return 0
 
 

@@ -22,6 +22,8 @@ from bot.events import EventBus
 from bot.hub import Hub
 from bot.order_desk import OrderDesk
 from bot.rasa_client import RasaClient
+from bot.review_api import review_api
+from bot.review_inbox import ReviewInbox
 from bot.settings import HubSettings
 from bot.telegram_channel import CHANNEL as TELEGRAM
 from bot.telegram_channel import WEBHOOK_PATH, TelegramChannel
@@ -64,6 +66,7 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub")
         app.ctx.hub = Hub(settings, conversations, app.ctx.agents, app.ctx.rasa, EventBus())
         app.ctx.order_desk = OrderDesk(order_system(), conversations, settings.refund_limit, settings.voucher_limit)
         app.ctx.http = httpx.AsyncClient(timeout=2.0)
+        app.ctx.review = ReviewInbox(engine, settings.review_confidence)
         await app.ctx.canned_replies.seed()
         if settings.seed_demo_agent:
             await seed_demo_agents(app.ctx.agents)
@@ -115,6 +118,7 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub")
     app.add_websocket_route(customer_socket, "/ws/customer")
     app.add_route(telegram_webhook, WEBHOOK_PATH, methods=["POST"], name="telegram_webhook")
     app.blueprint(console_api)
+    app.blueprint(review_api)
     for route, name_ in (("/", "shop.html"), ("/console", "console.html")):
         app.add_route(_page(name_), route, name=f"page_{name_.replace('.', '_')}")
     app.static("/static", str(STATIC), name="static")

@@ -65,7 +65,7 @@ def signed_in(*roles: str) -> Callable[[Handler], Handler]:
         @functools.wraps(handler)
         async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
             if request.method not in {"GET", "HEAD"}:
-                _check_same_origin_json(request)
+                check_same_origin_json(request)
             agent = await current_agent(request)
             if agent is None:
                 raise ApiError(401, "unauthenticated", "Please log in.")
@@ -81,9 +81,11 @@ def signed_in(*roles: str) -> Callable[[Handler], Handler]:
 
 @console_api.post("/api/login")
 async def login(request: Request) -> HTTPResponse:
-    _check_same_origin_json(request)
-    body = _body(request)
-    agent = await request.app.ctx.agents.authenticate(_text(body, "username", 64), _text(body, "password", 200))
+    check_same_origin_json(request)
+    body = json_body(request)
+    agent = await request.app.ctx.agents.authenticate(
+        text_field(body, "username", 64), text_field(body, "password", 200)
+    )
     if agent is None:
         raise ApiError(401, "bad_credentials", "Wrong username or password.")
     token = await request.app.ctx.agents.start_session(agent, request.app.ctx.settings.session_hours)
@@ -186,8 +188,8 @@ async def claim(request: Request, conversation_id: str) -> HTTPResponse:
 @console_api.post("/api/conversations/<conversation_id:str>/messages")
 @signed_in()
 async def reply(request: Request, conversation_id: str) -> HTTPResponse:
-    body = _body(request)
-    text = _text(body, "text", request.app.ctx.settings.max_message_chars)
+    body = json_body(request)
+    text = text_field(body, "text", request.app.ctx.settings.max_message_chars)
     client_id = body.get("client_id") if isinstance(body.get("client_id"), str) else None
     await _conversation(request, conversation_id)
     message = await _allowed(request.app.ctx.hub.reply(request.ctx.agent, conversation_id, text, client_id))
@@ -197,7 +199,7 @@ async def reply(request: Request, conversation_id: str) -> HTTPResponse:
 @console_api.post("/api/conversations/<conversation_id:str>/notes")
 @signed_in()
 async def add_note(request: Request, conversation_id: str) -> HTTPResponse:
-    text = _text(_body(request), "text", MAX_NOTE_CHARS)
+    text = text_field(json_body(request), "text", MAX_NOTE_CHARS)
     await _conversation(request, conversation_id)
     note = await request.app.ctx.hub.conversations.add_note(conversation_id, request.ctx.agent.id, text)
     note["agent_name"] = request.ctx.agent.display_name
@@ -210,7 +212,7 @@ async def add_note(request: Request, conversation_id: str) -> HTTPResponse:
 @console_api.post("/api/conversations/<conversation_id:str>/transfer")
 @signed_in()
 async def transfer(request: Request, conversation_id: str) -> HTTPResponse:
-    target_id = _body(request).get("agent_id")
+    target_id = json_body(request).get("agent_id")
     target = await request.app.ctx.agents.get(target_id) if isinstance(target_id, int) else None
     if target is None:
         raise ApiError(400, "unknown_agent", "Transfer to which agent? Give an existing agent_id.")
@@ -230,8 +232,8 @@ async def resolve(request: Request, conversation_id: str) -> HTTPResponse:
 @console_api.post("/api/conversations/<conversation_id:str>/orders/<number:str>/<kind:str>")
 @signed_in("agent", "supervisor")
 async def act_on_order(request: Request, conversation_id: str, number: str, kind: str) -> HTTPResponse:
-    body = _body(request)
-    reason = _text(body, "reason", 500)
+    body = json_body(request)
+    reason = text_field(body, "reason", 500)
     current = await _conversation(request, conversation_id)
     _owner(request, current)
     desk = request.app.ctx.order_desk
@@ -248,17 +250,17 @@ async def act_on_order(request: Request, conversation_id: str, number: str, kind
 @console_api.post("/api/conversations/<conversation_id:str>/voucher")
 @signed_in("agent", "supervisor")
 async def voucher(request: Request, conversation_id: str) -> HTTPResponse:
-    body = _body(request)
+    body = json_body(request)
     current = await _conversation(request, conversation_id)
     _owner(request, current)
     result = await _desk(
         request.app.ctx.order_desk.voucher(
             request.ctx.agent,
             conversation_id,
-            _text(body, "customer_id", 32),
+            text_field(body, "customer_id", 32),
             str(body.get("amount", "")),
-            _text(body, "currency", 3).upper(),
-            _text(body, "reason", 500),
+            text_field(body, "currency", 3).upper(),
+            text_field(body, "reason", 500),
         )
     )
     return await _announce(request, conversation_id, result)
@@ -273,9 +275,9 @@ async def canned_replies(request: Request) -> HTTPResponse:
 @console_api.post("/api/canned-replies")
 @signed_in("supervisor")
 async def add_canned_reply(request: Request) -> HTTPResponse:
-    body = _body(request)
+    body = json_body(request)
     try:
-        reply = await request.app.ctx.canned_replies.add(_text(body, "title", 120), _text(body, "text", 4000))
+        reply = await request.app.ctx.canned_replies.add(text_field(body, "title", 120), text_field(body, "text", 4000))
     except DuplicateTitle as exc:
         raise ApiError(409, "duplicate", f"There is already a canned reply called {exc}.") from exc
     return json_response({"canned_reply": reply}, status=201)
@@ -381,7 +383,7 @@ async def _desk(work: Awaitable[Any]) -> Any:
         ) from exc
 
 
-def _body(request: Request) -> dict[str, Any]:
+def json_body(request: Request) -> dict[str, Any]:
     try:
         body = request.json
     except Exception as exc:  # Sanic raises its own error for malformed JSON
@@ -391,7 +393,7 @@ def _body(request: Request) -> dict[str, Any]:
     return body
 
 
-def _text(body: dict[str, Any], name: str, limit: int) -> str:
+def text_field(body: dict[str, Any], name: str, limit: int) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
         raise ApiError(400, "missing", f"{name} is required.")
@@ -401,7 +403,7 @@ def _text(body: dict[str, Any], name: str, limit: int) -> str:
     return value
 
 
-def _check_same_origin_json(request: Request) -> None:
+def check_same_origin_json(request: Request) -> None:
     if (request.content_type or "").split(";")[0].strip() != "application/json":
         raise ApiError(415, "json_required", "Send JSON (Content-Type: application/json).")
     origin = request.headers.get("origin")

@@ -50,6 +50,10 @@ class Hub:
         self.queue = HandoffQueue(conversations, agents, settings.business_hours)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._routing: set[asyncio.Task[None]] = set()
+        self._bot_open = asyncio.Event()
+        self._bot_open.set()
+        self._asking = 0
+        self._reloading = asyncio.Lock()
 
     async def receive(
         self,
@@ -169,6 +173,28 @@ class Hub:
             await self.assign_waiting()
         return True
 
+    async def reload_model(self, model_file: str) -> tuple[str, float]:
+        """Put a newly trained model into the running Rasa server without losing a message.
+
+        Rasa loads a model inside its request handler, which holds up its other requests for the load's
+        duration (longer than `RASA_TIMEOUT_MS`). So the hub stops sending, lets the messages already at Rasa
+        finish, swaps the model, and then sends what arrived meanwhile: customers wait a few seconds, nobody
+        is handed over for a `bot_error`, and every conversation goes on where it was (trackers are in SQL).
+        Returns the loaded model's name and the seconds the bot was paused.
+        """
+        async with self._reloading:
+            self._bot_open.clear()
+            started = asyncio.get_running_loop().time()
+            try:
+                while self._asking:
+                    await asyncio.sleep(0.05)
+                name = await self.rasa.replace_model(model_file)
+            finally:
+                self._bot_open.set()
+            paused = asyncio.get_running_loop().time() - started
+        logger.info("model reloaded model=%s paused_s=%.1f", name, paused)
+        return name, paused
+
     async def back_to_bot(self, conversation: Conversation) -> bool:
         """A queued customer would rather carry on with the bot."""
         if not await self.conversations.back_to_bot(conversation.id, from_states=("queued",)):
@@ -263,6 +289,8 @@ class Hub:
             conversation_topic(conversation.id), {"type": "typing", "from": "bot", "conversation_id": conversation.id}
         )
         metadata = {**(metadata or {}), "conversation_id": conversation.id, "channel": conversation.channel}
+        await self._bot_open.wait()
+        self._asking += 1
         try:
             replies = await self.rasa.send(conversation.id, text, metadata)
         except RasaUnavailable as exc:
@@ -282,6 +310,8 @@ class Hub:
                 source="hub",
             )
             return
+        finally:
+            self._asking -= 1
         said, handoff, ask_rating = [], None, False
         for item in replies:
             custom = item.get("custom") if isinstance(item.get("custom"), dict) else None

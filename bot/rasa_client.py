@@ -50,6 +50,23 @@ class RasaClient:
         )
         response.raise_for_status()
 
+    async def replace_model(self, model_file: str, timeout: float = 600.0) -> str:
+        """Load `model_file` (a path the Rasa server can read) in place of the running model; its name after."""
+        try:
+            response = await self._client.put(
+                "/model", params={"token": self._token}, json={"model_file": model_file}, timeout=timeout
+            )
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(f"{exc.__class__.__name__}: {exc}") from exc
+        if response.status_code >= 400:
+            raise RasaUnavailable(f"Rasa refused the model ({response.status_code}): {response.text[:300]}")
+        return await self.model_file()
+
+    async def model_file(self) -> str:
+        response = await self._client.get("/status", params={"token": self._token})
+        response.raise_for_status()
+        return str(response.json().get("model_file", ""))
+
     async def healthy(self) -> bool:
         try:
             response = await self._client.get("/status", params={"token": self._token})

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -174,4 +175,30 @@ deliveries = Table(
     Column("delivered_message_id", Integer, nullable=False),
     Column("queue_notice", Text),
     Column("updated_at", DateTime, nullable=False),
+)
+
+review_items = Table(
+    "hub_review_items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("origin", String(80), nullable=False, unique=True),
+    Column("conversation_id", String(255), nullable=False, index=True),
+    Column("text", Text, nullable=False),
+    Column("predicted_intent", String(100)),
+    Column("confidence", Float),
+    Column("entities", Text),
+    Column("reason", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("label", String(100)),
+    Column("trainer_id", Integer, ForeignKey("hub_agents.id")),
+    Column("reviewed_at", DateTime),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_hub_review_items_status", "status", "id"),
+)
+
+review_cursor = Table(
+    "hub_review_cursor",
+    metadata,
+    Column("source", String(32), primary_key=True),
+    Column("last_id", Integer, nullable=False),
 )

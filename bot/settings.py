@@ -104,6 +104,8 @@ class HubSettings:
     voucher_limit: str
     session_hours: int
     seed_demo_agent: bool
+    review_confidence: float
+    project_dir: Path
     telegram: TelegramSettings
 
     @classmethod
@@ -127,6 +129,8 @@ class HubSettings:
             voucher_limit=env.get("AGENT_VOUCHER_LIMIT", "25.00"),
             session_hours=_int(env, "AGENT_SESSION_HOURS", 12),
             seed_demo_agent=env.get("SEED_DEMO_AGENT", "true").lower() in {"1", "true", "yes"},
+            review_confidence=_fraction(env, "REVIEW_CONFIDENCE", 0.7),
+            project_dir=Path(env.get("FRONTLINE_PROJECT_DIR", str(PROJECT_ROOT))).resolve(),
             telegram=TelegramSettings.from_env(env),
         )
 
@@ -144,4 +148,15 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from exc
     if value <= 0:
         raise ConfigurationError(f"{name} must be positive")
+    return value
+
+
+def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a number between 0 and 1, not {raw!r}") from exc
+    if not 0 < value <= 1:
+        raise ConfigurationError(f"{name} must be between 0 and 1")
     return value
