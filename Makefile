@@ -16,7 +16,7 @@ export RASA_TOKEN ?= frontline-dev-token
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help run shell test eval eval-escalation bench validate train lint shop-db install clean
+.PHONY: help run shell test eval eval-escalation bench validate train reload lint shop-db install clean
 
 help:
 	@echo "make run       set up everything and start the Rasa server (5005) and action server (5055)"
@@ -27,6 +27,7 @@ help:
 	@echo "make eval-escalation  how well escalation.yml finds upset and complex cases (TweetEval, GoEmotions, Bitext, ours)"
 	@echo "make bench     reply latency through Rasa's REST channel and through the hub; delivery between people"
 	@echo "make train     train the model if data/, domain.yml or config.yml changed"
+	@echo "make reload    train if needed, then load the model into the running Rasa server (through the hub: no message lost)"
 	@echo "make validate  rasa data validate, then the project's own checks (bot/data_checks.py: examples, test stories, responses)"
 	@echo "make lint      ruff"
 
@@ -52,6 +53,9 @@ $(MODEL): $(TRAINING_INPUTS) | $(VENV)/.installed
 	$(RASA) train --fixed-model-name frontline --out models
 
 train: $(MODEL)
+
+reload: $(MODEL)
+	$(PY) -m bot reload --model $(MODEL)
 
 validate: $(VENV)/.installed
 	$(RASA) data validate --fail-on-warnings

@@ -103,26 +103,31 @@ async def _export(args: argparse.Namespace, settings: HubSettings) -> int:
 
 async def _reload(args: argparse.Namespace, settings: HubSettings) -> int:
     """Through the hub, which pauses the bot while Rasa loads; straight to Rasa when no hub runs."""
-    model = Path(args.model).resolve()
-    headers = {"Authorization": f"Bearer {settings.rasa_token}"}
-    async with httpx.AsyncClient(timeout=600.0) as client:
+    model = str(Path(args.model).resolve())
+    hub = f"http://{settings.host}:{settings.port}/api/model/reload"
+    started = time.monotonic()
+    async with httpx.AsyncClient(timeout=30.0, headers={"Authorization": f"Bearer {settings.rasa_token}"}) as client:
         try:
-            response = await client.post(
-                f"http://{settings.host}:{settings.port}/api/model/reload",
-                json={"model_file": str(model)},
-                headers=headers,
-            )
+            response = await client.post(hub, json={"model_file": model})
         except httpx.ConnectError:
             print("no hub running: loading the model straight into Rasa (no conversations to protect)")
-            started = time.monotonic()
-            name = await RasaClient(settings.rasa_url, settings.rasa_token, 600.0).replace_model(str(model))
+            name = await RasaClient(settings.rasa_url, settings.rasa_token, 600.0).replace_model(model)
             print(f"Rasa now runs {name} (loaded in {time.monotonic() - started:.1f} s)")
             return 0
-    if response.status_code != 200:
-        print(f"error: {response.status_code} {response.text}", file=sys.stderr)
+        if response.status_code != 202:
+            print(f"error: {response.status_code} {response.text}", file=sys.stderr)
+            return 1
+        status = response.json()["reload"]
+        while status["state"] == "loading":
+            await asyncio.sleep(1.0)
+            status = (await client.get(hub)).json()["reload"]
+    if status["state"] != "done":
+        print(f"error: the reload failed: {status['error']}", file=sys.stderr)
         return 1
-    body = response.json()
-    print(f"Rasa now runs {body['model']}; the bot paused {body['paused_seconds']} s and no message was lost")
+    print(
+        f"Rasa now runs {status['model']} ({time.monotonic() - started:.1f} s); the bot paused "
+        f"{status['paused_seconds']} s and no message was lost"
+    )
     return 0
 
 

@@ -20,6 +20,7 @@ from bot.conversations import ConversationStore
 from bot.deliveries import DeliveryLog
 from bot.events import EventBus
 from bot.hub import Hub
+from bot.model_reload import ModelReloader
 from bot.order_desk import OrderDesk
 from bot.rasa_client import RasaClient
 from bot.review_api import review_api
@@ -67,6 +68,7 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub")
         app.ctx.order_desk = OrderDesk(order_system(), conversations, settings.refund_limit, settings.voucher_limit)
         app.ctx.http = httpx.AsyncClient(timeout=2.0)
         app.ctx.review = ReviewInbox(engine, settings.review_confidence)
+        app.ctx.reloader = ModelReloader(app.ctx.hub)
         await app.ctx.canned_replies.seed()
         if settings.seed_demo_agent:
             await seed_demo_agents(app.ctx.agents)

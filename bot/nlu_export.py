@@ -13,6 +13,7 @@ import collections
 import dataclasses
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,7 @@ def export_labelled(root: Path, items: Iterable[ReviewItem], exported_by: str, n
     header = _header(exported_by, now)
     _write(root / EXPORT_FILE, header, old, credits)
     new_path = None
+    (root / NEW_INTENTS_FILE).unlink(missing_ok=True)
     if new:
         note = [*header, *NEW_INTENTS_NOTE]
         _write(root / NEW_INTENTS_FILE, note, new, credits)
@@ -133,4 +135,7 @@ def _write(
 
 
 def _one_line(text: str) -> str:
-    return re.sub(r"[\r\n#]+", " ", text).strip()
+    """Safe inside a YAML comment: no line breaks of any kind (U+2028 and U+0085 count in YAML), no control
+    characters."""
+    cleaned = "".join(" " if unicodedata.category(c)[0] in "CZ" or c == "#" else c for c in text)
+    return re.sub(r"\s+", " ", cleaned).strip()

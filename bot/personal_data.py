@@ -15,8 +15,10 @@ from typing import Any
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<![\w#])\+?\d[\d\s().-]{7,}\d(?!\w)")
-ORDER_NUMBER = re.compile(r"(?<![\w@.])#?\d{5,10}(?![\w@])")
+ORDER_NUMBER = re.compile(r"(?<![\w@])(?<!\d\.)#?\d{5,10}(?![\w@])")
 ANNOTATION_CHARS = str.maketrans({"[": "(", "]": ")"})
+INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+"""Control and line-separator characters: YAML refuses some, and none belongs in a training example."""
 PII_ENTITIES = {"email", "order_id"}
 
 
@@ -34,6 +36,7 @@ def anonymise(text: str, entities: Iterable[Mapping[str, Any]] = ()) -> str:
     `entities` are the NLU's entities of the message (`entity`, `start`, `end`); emails, phone and order numbers
     the NLU missed are found here too, so nothing personal slips through unannotated.
     """
+    text = INVISIBLE.sub(" ", text)  # same length: the entities' offsets still hold
     spans = _spans(text, entities)
     out: list[str] = []
     position = 0
@@ -48,22 +51,32 @@ def anonymise(text: str, entities: Iterable[Mapping[str, Any]] = ()) -> str:
 
 
 def _spans(text: str, entities: Iterable[Mapping[str, Any]]) -> list[Span]:
-    found: list[Span] = []
+    """Where to replace or annotate; personal data wins over any other entity that overlaps it."""
+    personal: list[Span] = []
+    others: list[Span] = []
     for entity in entities:
         start, end, name = entity.get("start"), entity.get("end"), entity.get("entity")
         if not isinstance(start, int) or not isinstance(end, int) or not name or not 0 <= start < end <= len(text):
             continue
         kind = {"email": "email", "order_id": "order"}.get(str(name), "keep")
-        found.append(Span(start, end, kind, str(name)))
+        (others if kind == "keep" else personal).append(Span(start, end, kind, str(name)))
     for pattern, kind, entity in (
         (EMAIL, "email", "email"),
         (ORDER_NUMBER, "order", "order_id"),
         (PHONE, "phone", None),
     ):
         for match in pattern.finditer(text):
-            found.append(Span(match.start(), match.end(), kind, entity))
+            personal.append(Span(match.start(), match.end(), kind, entity))
+    chosen = _without_overlaps(personal)
+    for span in others:
+        if all(span.end <= c.start or span.start >= c.end for c in chosen):
+            chosen.append(span)
+    return sorted(chosen, key=lambda s: s.start)
+
+
+def _without_overlaps(spans: list[Span]) -> list[Span]:
     chosen: list[Span] = []
-    for span in sorted(found, key=lambda s: (s.start, -(s.end - s.start))):
+    for span in sorted(spans, key=lambda s: (s.start, -(s.end - s.start))):
         if chosen and span.start < chosen[-1].end:
             continue
         chosen.append(span)

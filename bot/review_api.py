@@ -19,8 +19,8 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from bot.console_api import ApiError, check_same_origin_json, current_agent, json_body, signed_in, text_field
+from bot.model_reload import ReloadRunning
 from bot.nlu_export import domain_intents, export_labelled
-from bot.rasa_client import RasaUnavailable
 from bot.review_inbox import ReviewError
 
 logger = logging.getLogger(__name__)
@@ -71,15 +71,9 @@ async def export(request: Request) -> HTTPResponse:
 
 @review_api.post("/api/model/reload")
 async def reload_model(request: Request) -> HTTPResponse:
+    """Start loading a trained model into Rasa; 202 at once, then `GET` says when it is live."""
+    await _trainer_or_token(request)
     settings = request.app.ctx.settings
-    bearer = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if not (bearer and hmac.compare_digest(bearer.encode(), settings.rasa_token.encode())):
-        check_same_origin_json(request)
-        agent = await current_agent(request)
-        if agent is None:
-            raise ApiError(401, "unauthenticated", "Log in as a trainer, or send the Rasa token as a bearer token.")
-        if agent.role not in TRAINERS:
-            raise ApiError(403, "forbidden", "Only trainers and supervisors reload the model.")
     body = json_body(request) if request.body else {}
     model_file = Path(str(body.get("model_file") or DEFAULT_MODEL))
     if not model_file.is_absolute():
@@ -87,10 +81,30 @@ async def reload_model(request: Request) -> HTTPResponse:
     if model_file.suffix != ".gz" or not model_file.is_file():
         raise ApiError(422, "no_model", f"No trained model at {model_file}; run `make train` first.")
     try:
-        name, paused = await request.app.ctx.hub.reload_model(str(model_file))
-    except RasaUnavailable as exc:
-        raise ApiError(502, "rasa_refused", f"Rasa could not load the model: {exc}") from exc
-    return json_response({"model": name, "paused_seconds": round(paused, 2)})
+        status = request.app.ctx.reloader.start(str(model_file))
+    except ReloadRunning as exc:
+        raise ApiError(409, "reload_running", str(exc)) from exc
+    return json_response({"reload": status.to_json()}, status=202)
+
+
+@review_api.get("/api/model/reload")
+async def reload_status(request: Request) -> HTTPResponse:
+    await _trainer_or_token(request)
+    return json_response({"reload": request.app.ctx.reloader.status.to_json()})
+
+
+async def _trainer_or_token(request: Request) -> None:
+    """A trainer's or supervisor's session, or the Rasa token as a bearer token (the command line)."""
+    bearer = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if bearer and hmac.compare_digest(bearer.encode(), request.app.ctx.settings.rasa_token.encode()):
+        return
+    if request.method not in {"GET", "HEAD"}:
+        check_same_origin_json(request)
+    agent = await current_agent(request)
+    if agent is None:
+        raise ApiError(401, "unauthenticated", "Log in as a trainer, or send the Rasa token as a bearer token.")
+    if agent.role not in TRAINERS:
+        raise ApiError(403, "forbidden", "Only trainers and supervisors reload the model.")
 
 
 async def _reviewing(work: Awaitable[T]) -> T:

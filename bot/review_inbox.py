@@ -206,7 +206,7 @@ class ReviewInbox:
             if handoff.reason != "not_understood":
                 continue
             before = conn.execute(
-                select(t.messages.c.id, t.messages.c.text)
+                select(t.messages.c.id, t.messages.c.text, t.messages.c.payload)
                 .where(
                     t.messages.c.conversation_id == handoff.conversation_id,
                     t.messages.c.sender == "customer",
@@ -216,7 +216,8 @@ class ReviewInbox:
                 .limit(3)
             ).all()
             for message in reversed(before):
-                if message.text.startswith("/") or self._known(conn, handoff.conversation_id, message.text):
+                tapped = '"button"' in (message.payload or "")
+                if tapped or message.text.startswith("/") or self._known(conn, handoff.conversation_id, message.text):
                     continue
                 added += self._add(
                     conn,

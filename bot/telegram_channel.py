@@ -177,7 +177,12 @@ class TelegramChannel:
         if created and current.state == "queued":
             status = await self._hub.queue.status_of(current)
             notice = queue_notice(None, status.to_json())
-            line = notice[1] if notice else "You're in line for a person from our team; they'll be with you soon."
+            if notice is not None:
+                line = notice[1]
+            elif not status.agents_online or not status.open_now:
+                line = "You're in line. Our team is not available right now; the next person will read your messages."
+            else:
+                line = "You're in line for a person from our team; they'll be with you soon."
             self.delivery.notify(current.id, self._chats[current.id], line)
 
     async def _on_attachment(self, conversation: Conversation, message: TelegramMessage, client_id: str) -> None:
@@ -242,7 +247,8 @@ class TelegramChannel:
         self, conversation: Conversation, text: str, client_id: str, bot_text: str | None = None
     ) -> None:
         limit = self._hub.settings.max_message_chars
-        await self._hub.receive(conversation, text, client_id, bot_text=(bot_text or text)[:limit])
+        payload = {"button": bot_text} if bot_text else None
+        await self._hub.receive(conversation, text, client_id, bot_text=(bot_text or text)[:limit], payload=payload)
 
     async def _conversation(self, chat_id: int, user: User | None) -> Conversation:
         name = user.full_name if user else None

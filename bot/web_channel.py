@@ -148,7 +148,12 @@ class CustomerSocket:
     async def _message(self, text: str, client_id: str | None, bot_text: str | None = None) -> None:
         assert self._conversation is not None
         message, created = await self._hub.receive(
-            self._conversation, text, client_id, bot_text=bot_text, metadata=self._metadata
+            self._conversation,
+            text,
+            client_id,
+            bot_text=bot_text,
+            payload={"button": bot_text} if bot_text else None,
+            metadata=self._metadata,
         )
         self._ack(client_id, message.id, duplicate=not created)
 

@@ -128,3 +128,16 @@ class AgentClient:
         if self.ws is not None:
             await self.ws.close()
         await self.http.aclose()
+
+
+async def reload_model(http: httpx.AsyncClient, model_file: str, timeout: float = 600.0) -> dict[str, Any]:
+    """Start a model reload through the hub (`http` carries a trainer's session or the Rasa token) and wait
+    for it to finish; the final status."""
+    started = await http.post("/api/model/reload", json={"model_file": model_file})
+    assert started.status_code == 202, started.text
+    deadline = asyncio.get_running_loop().time() + timeout
+    status = started.json()["reload"]
+    while status["state"] == "loading" and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.5)
+        status = (await http.get("/api/model/reload")).json()["reload"]
+    return status

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.hub_clients import AgentClient, CustomerClient
+from tests.hub_clients import AgentClient, CustomerClient, reload_model
 from tests.rasa_stack import MODEL, PROJECT_ROOT, TOKEN, VENV_BIN, RasaStack
 
 UNSURE = [
@@ -212,12 +212,12 @@ def test_a_model_reload_while_customers_write_loses_no_message_and_hands_nobody_
             await trainer.login("demo.trainer")
             writing = [asyncio.create_task(customer_writes()) for _ in range(3)]
             await asyncio.sleep(1.0)
-            reload = await trainer.http.post("/api/model/reload", json={"model_file": str(MODEL)}, timeout=300)
+            reload = await reload_model(trainer.http, str(MODEL))
             conversations = await asyncio.gather(*writing)
         finally:
             await trainer.close()
-        assert reload.status_code == 200, reload.text
-        assert reload.json()["model"] and reload.json()["paused_seconds"] > 0
+        assert reload["state"] == "done", reload
+        assert reload["model"] and reload["paused_seconds"] > 0
         for replies in conversations:
             assert {sender for sender, _ in replies} == {"bot"}, replies
             said = "\n".join(text for _, text in replies)
@@ -231,8 +231,10 @@ def test_a_reload_needs_a_trainer_or_the_rasa_token(review_hub):
         agent = AgentClient(review_hub.hub_url)
         try:
             assert (await agent.post("/api/model/reload", {})).status_code == 401
+            assert (await agent.get("/api/model/reload")).status_code == 401
             await agent.login("demo.agent")
             assert (await agent.post("/api/model/reload", {})).status_code == 403
+            assert (await agent.get("/api/model/reload")).status_code == 403
             await agent.http.post("/api/logout", json={})
             missing = await agent.http.post(
                 "/api/model/reload",

@@ -352,7 +352,11 @@ def test_a_network_failure_is_retried_and_nothing_is_dropped(telegram_hub, teleg
 def test_asking_for_a_person_again_while_waiting_repeats_the_place_in_line(telegram_hub, telegram):
     customer = Customer(telegram_hub, telegram)
     assert customer.post(telegram.command_update("/human", user=customer.user))[0] == 200
-    customer.wait_for_text("bringing in a person")
+    telegram.wait_for(
+        "sendMessage",
+        lambda c: c.params.get("chat_id") == customer.chat_id and c.status == 200
+        and ("in line" in str(c.params.get("text")) or "not available" in str(c.params.get("text"))),
+    )  # fmt: skip
     seen = len(customer.sent())
     assert customer.post(telegram.command_update("/human", user=customer.user))[0] == 200
     telegram.wait_for(

@@ -1,8 +1,9 @@
 /*
- * Frontline agent console: the queue, conversations, replies, notes and order actions.
+ * Frontline agent console: the queue, conversations, replies, notes and order actions, and for trainers and
+ * supervisors the review inbox (what the bot was unsure about, to label for the next training).
  *
- * Talks to the hub's console API (bot/console_api.py): JSON over fetch with the session cookie, and the
- * live socket /ws/agent for queue and conversation events. Every piece of text from customers, the bot or
+ * Talks to the hub's console API (bot/console_api.py, bot/review_api.py): JSON over fetch with the session
+ * cookie, and the live socket /ws/agent for queue and conversation events. Every piece of text from customers, the bot or
  * agents is put in the page with textContent / createTextNode, never as HTML.
  */
 (function () {
@@ -15,6 +16,7 @@
   var MAX_REPLY_CHARS = 4000; // the hub's default MAX_MESSAGE_CHARS; the console API does not say
   var MAX_NOTE_CHARS = 4000;
   var HANDLERS = { agent: true, supervisor: true }; // roles that take conversations and act on orders
+  var REVIEWERS = { trainer: true, supervisor: true }; // roles that see the review inbox
 
   var PRIORITY_LABELS = { urgent: "Urgent priority", high: "High priority", normal: "Normal priority" };
   var REASON_LABELS = {
@@ -25,6 +27,24 @@
     bot_error: "The bot failed (system error)",
   };
   var SENDER_LABELS = { customer: "Customer", bot: "Assistant", agent: "Agent", system: "System" };
+  var REVIEW_REASONS = {
+    nlu_fallback: "Fell back",
+    out_of_scope: "Out of scope",
+    low_confidence: "Unsure",
+    not_understood: "Handed over: not understood",
+  };
+  var REVIEW_REASON_HINTS = {
+    nlu_fallback: "No intent was confident enough, so the bot gave its fallback answer",
+    out_of_scope: "The bot took it for something the shop does not handle",
+    low_confidence: "The bot answered, but with less confidence than the review threshold",
+    not_understood: "The customer wrote this shortly before the bot handed them to a person for not understanding",
+  };
+  var REVIEW_EMPTY = {
+    open: "Nothing to review: the bot has been sure of everything customers said since the last look.",
+    labelled: "No labelled messages yet.",
+    dismissed: "No dismissed messages.",
+  };
+  var INTENT_NAME = /^[a-z][a-z0-9_]{1,63}$/; // as bot/review_inbox.py checks it (the hub has the last word)
   var DEFAULT_REASONS = {
     cancel: "Cancelled by an agent at the customer's request",
     refund: "Refund agreed with the customer",
@@ -55,6 +75,8 @@
     tickTimer: null,
     audio: null,
     replyClientId: null,
+    view: "queue", // or "review" (trainers and supervisors)
+    review: { status: "open", items: [], counts: null, intents: [], seq: 0 },
   };
 
   var $ = function (id) {
@@ -236,6 +258,10 @@
     return !!(state.agent && HANDLERS[state.agent.role]);
   }
 
+  function canReview() {
+    return !!(state.agent && REVIEWERS[state.agent.role]);
+  }
+
   /* ------------------------------------------------------------------ API */
 
   function ApiError(status, code, message) {
@@ -342,6 +368,7 @@
       updateAlert();
       renderQueue();
     });
+    setupReview();
     checkSession();
   }
 
@@ -414,6 +441,7 @@
     clearInterval(state.tickTimer);
     state.pollTimer = setInterval(refreshQueue, QUEUE_POLL_MS);
     state.tickTimer = setInterval(updateWaitingTimes, TICK_MS);
+    startView();
   }
 
   /** Back to the login form, with everything of the previous session forgotten. */
@@ -430,6 +458,7 @@
     state.unseen.clear();
     state.unreadMine.clear();
     closeConversation();
+    resetReview();
     updateAlert();
     $("boot").hidden = true;
     $("app").hidden = true;
@@ -658,8 +687,11 @@
     }
   }
 
-  /** Two short tones made with the Web Audio API (no audio files). */
+  /** Two short tones made with the Web Audio API (no audio files). Not for trainers: they take no conversations. */
   function beep() {
+    if (!canHandle()) {
+      return;
+    }
     var context = audioContext();
     if (!context) {
       return;
@@ -1632,6 +1664,542 @@
     append(head, el("strong", null, note.agent_name || "Agent"), el("span", { class: "muted small" }, formatTime(note.at)));
     append(item, head, linkified("div", { class: "note__text" }, note.text));
     list.appendChild(item);
+  }
+
+  /* ----------------------------------------------------------------- views */
+
+  /**
+   * Trainers and supervisors switch between the queue and the review inbox; agents only ever have the queue.
+   * Trainers, who take no conversations, land on the inbox. `#review` and `#conversation/<id>` in the address
+   * open those directly (a review item's conversation link opened in a new tab).
+   */
+  function startView() {
+    $("views").hidden = !canReview();
+    var hash = window.location.hash;
+    var match = /^#conversation\/(.+)$/.exec(hash);
+    var conversationId = null;
+    if (match) {
+      try {
+        conversationId = decodeURIComponent(match[1]);
+      } catch (e) {
+        conversationId = null;
+      }
+    }
+    if (conversationId) {
+      showView("queue");
+      openConversation(conversationId);
+    } else if (canReview() && (hash === "#review" || state.agent.role === "trainer")) {
+      showView("review");
+    } else {
+      showView("queue");
+    }
+  }
+
+  function showView(name) {
+    if (name === "review" && !canReview()) {
+      name = "queue";
+    }
+    state.view = name;
+    $("workspace").hidden = name !== "queue";
+    $("review").hidden = name !== "review";
+    ["queue", "review"].forEach(function (view) {
+      var tab = $("view-" + view);
+      if (view === name) {
+        tab.setAttribute("aria-current", "page");
+      } else {
+        tab.removeAttribute("aria-current");
+      }
+    });
+    if (window.history && window.history.replaceState) {
+      var url = window.location.pathname + window.location.search + (name === "review" ? "#review" : "");
+      window.history.replaceState(null, "", url);
+    }
+    if (name === "review") {
+      loadReview(state.review.status);
+    }
+  }
+
+  /* ---------------------------------------------------------- review inbox */
+
+  function setupReview() {
+    Array.prototype.forEach.call(document.querySelectorAll("#views [data-view]"), function (tab) {
+      tab.addEventListener("click", function () {
+        showView(tab.getAttribute("data-view"));
+      });
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("#review-statuses [data-status]"), function (option) {
+      option.addEventListener("click", function () {
+        loadReview(option.getAttribute("data-status"));
+      });
+    });
+    $("review-refresh").addEventListener("click", function () {
+      var button = $("review-refresh");
+      button.disabled = true;
+      loadReview(state.review.status).then(function () {
+        button.disabled = false;
+      });
+    });
+    $("review-export").addEventListener("click", exportReviewed);
+    $("model-reload").addEventListener("click", reloadModel);
+  }
+
+  /** Forget the inbox of the previous session (another person may sign in on this screen). */
+  function resetReview() {
+    state.view = "queue";
+    state.review = { status: "open", items: [], counts: null, intents: [], seq: state.review.seq + 1 };
+    clear($("review-list"));
+    clear($("review-results"));
+    clear($("review-intents"));
+    $("review-announce").textContent = "";
+    setReviewMessage("");
+    renderReviewCounts();
+    renderReviewStatuses();
+    $("views").hidden = true;
+    $("review").hidden = true;
+    $("workspace").hidden = false;
+  }
+
+  /** GET /api/review for one status; the hub takes in what is new from Rasa's tracker store first. */
+  function loadReview(status) {
+    if (!canReview()) {
+      return Promise.resolve();
+    }
+    state.review.seq += 1;
+    var seq = state.review.seq;
+    var changed = status !== state.review.status;
+    state.review.status = status;
+    renderReviewStatuses();
+    var list = $("review-list");
+    list.setAttribute("aria-busy", "true");
+    if (changed || state.review.counts === null) {
+      clear(list);
+      setReviewMessage("Loading…");
+    }
+    return api("GET", "/api/review?status=" + encodeURIComponent(status))
+      .then(function (data) {
+        if (seq !== state.review.seq || !canReview()) {
+          return; // another status was asked for meanwhile, or the session ended
+        }
+        state.review.items = Array.isArray(data.items) ? data.items : [];
+        state.review.counts = data.counts && typeof data.counts === "object" ? data.counts : {};
+        state.review.intents = Array.isArray(data.intents) ? data.intents : [];
+        fillIntents();
+        renderReview();
+      })
+      .catch(function (error) {
+        if (seq !== state.review.seq || error.status === 401) {
+          return;
+        }
+        clear(list);
+        setReviewMessage(error.message || "The review inbox could not be loaded.", true);
+      })
+      .then(function () {
+        if (seq === state.review.seq) {
+          list.removeAttribute("aria-busy");
+        }
+      });
+  }
+
+  function fillIntents() {
+    var datalist = clear($("review-intents"));
+    state.review.intents.forEach(function (name) {
+      datalist.appendChild(el("option", { value: name }));
+    });
+  }
+
+  function renderReview() {
+    renderReviewCounts();
+    var list = clear($("review-list"));
+    state.review.items.forEach(function (item) {
+      list.appendChild(reviewItem(item));
+    });
+    updateReviewMessage();
+  }
+
+  function renderReviewStatuses() {
+    Array.prototype.forEach.call(document.querySelectorAll("#review-statuses [data-status]"), function (option) {
+      option.setAttribute("aria-pressed", option.getAttribute("data-status") === state.review.status ? "true" : "false");
+    });
+  }
+
+  function renderReviewCounts() {
+    var counts = state.review.counts || {};
+    ["open", "labelled", "dismissed"].forEach(function (status) {
+      var node = document.querySelector("[data-testid=review-count-" + status + "]");
+      node.textContent = String(Number(counts[status]) || 0);
+    });
+    var open = Number(counts.open) || 0;
+    var tab = $("review-tab-count");
+    tab.textContent = String(open);
+    tab.hidden = open === 0;
+  }
+
+  function setReviewMessage(text, isError) {
+    var node = $("review-message");
+    node.textContent = text || "";
+    node.hidden = !text;
+    node.className = isError ? "action-error review__message" : "muted review__message";
+    if (isError) {
+      node.setAttribute("role", "alert");
+    } else {
+      node.removeAttribute("role");
+    }
+  }
+
+  /** The empty inbox, or that only the first items are shown (the hub sends at most 200 at a time). */
+  function updateReviewMessage() {
+    var status = state.review.status;
+    var shown = state.review.items.length;
+    var total = Number((state.review.counts || {})[status]) || 0;
+    if (!shown) {
+      setReviewMessage(REVIEW_EMPTY[status] || "Nothing here.");
+    } else if (total > shown) {
+      setReviewMessage("Showing " + shown + " of " + total + ". Review these, and the next ones come in.");
+    } else {
+      setReviewMessage("");
+    }
+  }
+
+  function announce(text) {
+    $("review-announce").textContent = text;
+  }
+
+  function shortText(text) {
+    var value = String(text || "").replace(/\s+/g, " ").trim();
+    return value.length > 48 ? value.slice(0, 47) + "…" : value;
+  }
+
+  function percent(confidence) {
+    var value = Number(confidence);
+    return confidence === null || confidence === undefined || isNaN(value) ? "" : Math.round(value * 100) + "%";
+  }
+
+  function reviewItem(item) {
+    var textId = "review-text-" + item.id;
+    var node = el("li", {
+      class: "review-item review-item--" + item.status,
+      "data-testid": "review-item",
+      "data-id": item.id,
+      "data-status": item.status,
+      "data-conversation-id": item.conversation_id,
+    });
+
+    var top = el("div", { class: "review-item__top" });
+    var reason = badge("review", item.reason, REVIEW_REASONS[item.reason] || item.reason);
+    reason.setAttribute("data-testid", "review-reason");
+    reason.title = REVIEW_REASON_HINTS[item.reason] || "";
+    var predicted = el("span", { class: "review-item__predicted", "data-testid": "review-predicted" });
+    if (item.predicted_intent) {
+      append(
+        predicted,
+        el("span", { class: "muted" }, "Bot's guess "),
+        el("code", { class: "mono" }, item.predicted_intent),
+        item.confidence !== null && item.confidence !== undefined
+          ? el("span", { class: "review-item__confidence", "data-testid": "review-confidence" }, percent(item.confidence))
+          : null
+      );
+    } else {
+      predicted.appendChild(el("span", { class: "muted" }, "No guess"));
+    }
+    var when = el(
+      "time",
+      { class: "review-item__when muted small", datetime: item.created_at, title: formatDate(item.created_at) },
+      formatTime(item.created_at)
+    );
+    append(top, reason, predicted, when, conversationLink(item, textId));
+    node.appendChild(top);
+
+    node.appendChild(el("blockquote", { class: "review-item__text", id: textId, "data-testid": "review-text" }, item.text));
+
+    var entities = Array.isArray(item.entities) ? item.entities : [];
+    if (entities.length) {
+      var chips = el("div", { class: "chips review-item__entities", "aria-label": "Entities found" });
+      entities.forEach(function (entity) {
+        if (entity && entity.entity) {
+          chips.appendChild(el("span", { class: "chip" }, entity.entity + ": " + String(entity.value)));
+        }
+      });
+      node.appendChild(chips);
+    }
+
+    var foot = el("div", { class: "review-item__foot" });
+    if (item.status === "open") {
+      foot.appendChild(reviewForm(item, node, textId));
+    } else {
+      var verdict = el("p", { class: "review-item__verdict", "data-testid": "review-verdict" });
+      if (item.status === "labelled") {
+        append(verdict, "Labelled ", el("code", { class: "mono", "data-testid": "review-label-name" }, item.label || "—"));
+      } else {
+        verdict.appendChild(document.createTextNode("Dismissed"));
+      }
+      append(
+        verdict,
+        " by ",
+        el("strong", { "data-testid": "review-trainer" }, item.trainer_name || "a trainer"),
+        item.reviewed_at ? el("span", { class: "muted" }, " · " + formatTime(item.reviewed_at)) : null
+      );
+      foot.appendChild(verdict);
+    }
+    node.appendChild(foot);
+    return node;
+  }
+
+  function conversationLink(item, textId) {
+    var link = el(
+      "a",
+      {
+        class: "review-item__link",
+        href: "#conversation/" + encodeURIComponent(item.conversation_id),
+        "data-testid": "review-conversation",
+        "aria-describedby": textId,
+      },
+      "Open the conversation"
+    );
+    link.addEventListener("click", function (event) {
+      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) {
+        return; // a new tab or window: the console there opens it from the address
+      }
+      event.preventDefault();
+      openFromReview(item.conversation_id);
+    });
+    return link;
+  }
+
+  /** The intent picker (the domain's intents, or a new name), Label and Dismiss, for an open item. */
+  function reviewForm(item, node, textId) {
+    var form = el("form", { class: "review-item__form", novalidate: true });
+    var inputId = "review-intent-" + item.id;
+    var hintId = "review-hint-" + item.id;
+    var input = el("input", {
+      class: "input mono review-item__intent",
+      id: inputId,
+      type: "text",
+      list: "review-intents",
+      value: item.predicted_intent || "",
+      maxlength: 64,
+      autocomplete: "off",
+      autocapitalize: "none",
+      spellcheck: "false",
+      placeholder: "intent_name",
+      "aria-describedby": hintId + " " + textId,
+      "data-testid": "review-intent",
+    });
+    var hint = el("span", { class: "review-item__hint muted small", id: hintId, "data-testid": "review-hint" });
+    var labelButton = el("button", { class: "btn btn--primary", type: "submit", "data-testid": "review-label" }, "Label");
+    var dismissButton = el("button", { class: "btn", type: "button", "data-testid": "review-dismiss" }, "Dismiss");
+    labelButton.setAttribute("aria-describedby", textId);
+    dismissButton.setAttribute("aria-describedby", textId);
+    var field = el("div", { class: "review-item__field" });
+    append(field, el("label", { class: "review-item__label", for: inputId }, "Intent"), input);
+    append(form, field, labelButton, dismissButton, hint);
+
+    function updateHint() {
+      var name = input.value.trim();
+      if (!name) {
+        hint.textContent = "Pick an intent from the list or type a new name.";
+      } else if (state.review.intents.indexOf(name) !== -1) {
+        hint.textContent = "";
+      } else if (!INTENT_NAME.test(name)) {
+        hint.textContent = "A new intent's name: 2-64 lower-case letters, digits and underscores.";
+      } else {
+        hint.textContent = "A new intent: it is exported apart, until someone adds it to domain.yml.";
+      }
+    }
+    updateHint();
+    input.addEventListener("input", updateHint);
+
+    var buttons = [labelButton, dismissButton];
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var intent = input.value.trim();
+      if (!intent) {
+        showActionError(form, "Pick or type the intent this message should have been.");
+        input.focus();
+        return;
+      }
+      reviewAction(item, node, form, buttons, "/label", { intent: intent }, input).then(function (done) {
+        if (done) {
+          announce("Labelled “" + shortText(item.text) + "” as " + intent + ".");
+        }
+      });
+    });
+    dismissButton.addEventListener("click", function () {
+      reviewAction(item, node, form, buttons, "/dismiss", {}, null).then(function (done) {
+        if (done) {
+          announce("Dismissed “" + shortText(item.text) + "”.");
+        }
+      });
+    });
+    return form;
+  }
+
+  /** Label or dismiss; the item leaves the list and the counts follow. Errors (a bad name: 422) go by the item. */
+  function reviewAction(item, node, form, buttons, action, body, input) {
+    clearActionError();
+    buttons.forEach(function (button) {
+      button.disabled = true;
+    });
+    return api("POST", "/api/review/" + encodeURIComponent(item.id) + action, body)
+      .then(function (result) {
+        var updated = (result && result.item) || {};
+        reviewed(item, node, updated.status || (action === "/label" ? "labelled" : "dismissed"));
+        return true;
+      })
+      .catch(function (error) {
+        buttons.forEach(function (button) {
+          button.disabled = false;
+        });
+        if (error.status !== 401) {
+          showActionError(form, error.message || "That did not work.");
+          if (input) {
+            input.focus();
+          }
+        }
+        return false;
+      });
+  }
+
+  function reviewed(item, node, status) {
+    var counts = state.review.counts || {};
+    counts[item.status] = Math.max(0, (Number(counts[item.status]) || 0) - 1);
+    counts[status] = (Number(counts[status]) || 0) + 1;
+    state.review.counts = counts;
+    state.review.items = state.review.items.filter(function (other) {
+      return other.id !== item.id;
+    });
+    // Keyboard users go on with the next item (or the previous one, or the inbox's title).
+    var next = node.nextElementSibling || node.previousElementSibling;
+    var hadFocus = node.contains(document.activeElement);
+    node.remove();
+    renderReviewCounts();
+    updateReviewMessage();
+    if (hadFocus || document.activeElement === document.body) {
+      var target = next && (next.querySelector("[data-testid=review-intent]") || next.querySelector("a"));
+      (target || $("review-title")).focus();
+    }
+  }
+
+  /** A review item's conversation, in the console's conversation view (read only for trainers). */
+  function openFromReview(conversationId) {
+    showView("queue");
+    openConversation(conversationId);
+    var section = $("conversation");
+    section.setAttribute("tabindex", "-1");
+    section.focus();
+  }
+
+  function exportReviewed() {
+    var button = $("review-export");
+    runAction(button, $("review-tools"), function () {
+      return api("POST", "/api/review/export", {});
+    }).then(function (result) {
+      if (result && result.export) {
+        renderExport(result.export);
+      }
+    });
+  }
+
+  function renderExport(result) {
+    var perIntent = result.per_intent && typeof result.per_intent === "object" ? result.per_intent : {};
+    var newIntents = result.new_intents && typeof result.new_intents === "object" ? result.new_intents : {};
+    var card = el("section", { class: "card review-result", "data-testid": "export-result", "aria-labelledby": "export-title" });
+    append(
+      card,
+      el("h2", { class: "card__title", id: "export-title" }, "Exported to training data"),
+      facts([
+        ["File", el("code", { class: "mono", "data-testid": "export-path" }, result.path)],
+        ["Examples", el("span", { "data-testid": "export-examples" }, String(Number(result.examples) || 0))],
+        [
+          "Duplicates left out",
+          el("span", { "data-testid": "export-duplicates" },
+            String(Number(result.duplicates_left_out) || 0) + " (already in the training data)"),
+        ],
+      ])
+    );
+    var names = Object.keys(perIntent);
+    card.appendChild(el("h3", { class: "card__subtitle" }, "Examples per intent"));
+    if (names.length) {
+      card.appendChild(countsTable(perIntent, "export-per-intent"));
+    } else {
+      card.appendChild(el("p", { class: "muted small" }, "None for intents in domain.yml."));
+    }
+    var fresh = Object.keys(newIntents);
+    if (fresh.length) {
+      card.appendChild(el("h3", { class: "card__subtitle" }, "Not in domain.yml yet"));
+      var where = el("p", { class: "small" });
+      append(
+        where,
+        "Written to ",
+        el("code", { class: "mono", "data-testid": "export-new-intents-path" }, result.new_intents_path || "review/new_intents.yml"),
+        ", outside data/, so training still works. Add each intent to domain.yml with a response, then move its " +
+          "examples into data/nlu/ (README: “Teach the bot something new”)."
+      );
+      card.appendChild(where);
+      card.appendChild(countsTable(newIntents, "export-new-intents"));
+    }
+    card.appendChild(el("p", { class: "muted small" }, "Next: make validate train, then Reload model."));
+    replaceResult("export-result", card);
+    announce(
+      "Exported " + (Number(result.examples) || 0) + " examples to " + result.path +
+        (fresh.length ? "; " + fresh.length + " new intent" + (fresh.length === 1 ? "" : "s") + " written apart." : ".")
+    );
+  }
+
+  function countsTable(counts, testid) {
+    var table = el("table", { class: "table", "data-testid": testid });
+    var head = el("tr");
+    append(head, el("th", null, "Intent"), el("th", { class: "num" }, "Examples"));
+    append(table, append(el("thead"), head));
+    var body = el("tbody");
+    Object.keys(counts)
+      .sort()
+      .forEach(function (name) {
+        var row = el("tr", { "data-intent": name });
+        append(row, el("td", { class: "mono" }, name), el("td", { class: "num" }, String(counts[name])));
+        body.appendChild(row);
+      });
+    table.appendChild(body);
+    return table;
+  }
+
+  function replaceResult(testid, card) {
+    var results = $("review-results");
+    var old = results.querySelector("[data-testid=" + testid + "]");
+    if (old) {
+      old.replaceWith(card);
+    } else {
+      results.appendChild(card);
+    }
+  }
+
+  /** Load the newest trained model into Rasa; the hub holds customers' messages meanwhile (10-60 s). */
+  function reloadModel() {
+    var button = $("model-reload");
+    button.textContent = "Reloading the model…";
+    button.setAttribute("aria-busy", "true");
+    announce("Reloading the model: this can take up to a minute.");
+    runAction(button, $("review-tools"), function () {
+      return api("POST", "/api/model/reload", {});
+    }).then(function (result) {
+      button.textContent = "Reload model";
+      button.removeAttribute("aria-busy");
+      if (!result) {
+        announce("");
+        return;
+      }
+      var paused = Number(result.paused_seconds);
+      var card = el("section", { class: "card review-result", "data-testid": "reload-result", "aria-labelledby": "reload-title" });
+      var text = el("p", { class: "small" });
+      append(
+        text,
+        "Rasa now answers with ",
+        el("code", { class: "mono", "data-testid": "reload-model" }, result.model),
+        ". Customers' messages waited " + (isNaN(paused) ? "?" : paused.toFixed(1)) + " s while it loaded."
+      );
+      append(card, el("h2", { class: "card__title", id: "reload-title" }, "Model reloaded"), text);
+      replaceResult("reload-result", card);
+      announce("Model reloaded: " + result.model + ".");
+    });
   }
 
   /* ----------------------------------------------------------------- start */
