@@ -13,6 +13,7 @@
   var BACKOFF_MS = [1000, 2000, 4000, 8000, 15000];
   var QUEUE_POLL_MS = 30000; // a safety net under the live events
   var TICK_MS = 20000; // how often waiting times are redrawn
+  var RELOAD_POLL_MS = 1000; // how often a model reload under way is asked about
   var MAX_REPLY_CHARS = 4000; // the hub's default MAX_MESSAGE_CHARS; the console API does not say
   var MAX_NOTE_CHARS = 4000;
   var HANDLERS = { agent: true, supervisor: true }; // roles that take conversations and act on orders
@@ -77,6 +78,7 @@
     replyClientId: null,
     view: "queue", // or "review" (trainers and supervisors)
     review: { status: "open", items: [], counts: null, intents: [], seq: 0 },
+    modelPoll: null, // the next look at a model reload under way
   };
 
   var $ = function (id) {
@@ -1716,6 +1718,7 @@
     }
     if (name === "review") {
       loadReview(state.review.status);
+      checkReload();
     }
   }
 
@@ -1746,6 +1749,9 @@
   /** Forget the inbox of the previous session (another person may sign in on this screen). */
   function resetReview() {
     state.view = "queue";
+    clearTimeout(state.modelPoll);
+    state.modelPoll = null;
+    showReloading(false);
     state.review = { status: "open", items: [], counts: null, intents: [], seq: state.review.seq + 1 };
     clear($("review-list"));
     clear($("review-results"));
@@ -1975,7 +1981,7 @@
       id: inputId,
       type: "text",
       list: "review-intents",
-      value: item.predicted_intent || "",
+      value: item.reason === "out_of_scope" ? "out_of_scope" : item.predicted_intent || "",
       maxlength: 64,
       autocomplete: "off",
       autocapitalize: "none",
@@ -2172,34 +2178,111 @@
     }
   }
 
-  /** Load the newest trained model into Rasa; the hub holds customers' messages meanwhile (10-60 s). */
+  /**
+   * Load the newest trained model into Rasa. The hub runs it as a job (POST answers 202 at once; GET says how
+   * it goes) and holds customers' messages while Rasa loads, 10-60 s: the button stays disabled until it is done.
+   */
   function reloadModel() {
-    var button = $("model-reload");
-    button.textContent = "Reloading the model…";
-    button.setAttribute("aria-busy", "true");
+    clearActionError();
+    showReloading(true);
     announce("Reloading the model: this can take up to a minute.");
-    runAction(button, $("review-tools"), function () {
-      return api("POST", "/api/model/reload", {});
-    }).then(function (result) {
-      button.textContent = "Reload model";
-      button.removeAttribute("aria-busy");
-      if (!result) {
+    api("POST", "/api/model/reload", {})
+      .then(function (data) {
+        followReload(data && data.reload);
+      })
+      .catch(function (error) {
+        if (error.status === 409) {
+          announce("Another reload is already under way: waiting for it to finish.");
+          followReload(null);
+          return;
+        }
+        showReloading(false);
         announce("");
-        return;
-      }
-      var paused = Number(result.paused_seconds);
-      var card = el("section", { class: "card review-result", "data-testid": "reload-result", "aria-labelledby": "reload-title" });
-      var text = el("p", { class: "small" });
-      append(
-        text,
-        "Rasa now answers with ",
-        el("code", { class: "mono", "data-testid": "reload-model" }, result.model),
-        ". Customers' messages waited " + (isNaN(paused) ? "?" : paused.toFixed(1)) + " s while it loaded."
-      );
-      append(card, el("h2", { class: "card__title", id: "reload-title" }, "Model reloaded"), text);
-      replaceResult("reload-result", card);
-      announce("Model reloaded: " + result.model + ".");
-    });
+        if (error.status !== 401) {
+          showActionError($("review-tools"), error.message || "The model could not be reloaded.");
+        }
+      });
+  }
+
+  /** A reload under way (started here, by someone else, or before this page was loaded): wait for its end. */
+  function checkReload() {
+    if (!canReview() || state.modelPoll) {
+      return;
+    }
+    api("GET", "/api/model/reload")
+      .then(function (data) {
+        if (data && data.reload && data.reload.state === "loading" && !state.modelPoll) {
+          announce("A model reload is under way.");
+          followReload(data.reload);
+        }
+      })
+      .catch(function () {
+        return null;
+      });
+  }
+
+  function followReload(status) {
+    clearTimeout(state.modelPoll);
+    state.modelPoll = null;
+    if (!canReview()) {
+      return;
+    }
+    if (!status || status.state === "loading") {
+      showReloading(true);
+      state.modelPoll = setTimeout(function () {
+        api("GET", "/api/model/reload")
+          .then(function (data) {
+            followReload(data && data.reload);
+          })
+          .catch(function (error) {
+            if (error.status === 0) {
+              followReload(null); // the hub did not answer this time: ask again
+              return;
+            }
+            state.modelPoll = null;
+            showReloading(false);
+            if (error.status !== 401) {
+              showActionError($("review-tools"), error.message || "The reload's progress could not be read.");
+            }
+          });
+      }, RELOAD_POLL_MS);
+      return;
+    }
+    showReloading(false);
+    if (status.state === "done") {
+      renderReload(status);
+    } else if (status.state === "failed") {
+      announce("");
+      showActionError($("review-tools"), "The model did not load: " + (status.error || "Rasa refused it") + ".");
+    }
+  }
+
+  function showReloading(on) {
+    var button = $("model-reload");
+    button.disabled = on;
+    button.textContent = on ? "Reloading the model…" : "Reload model";
+    if (on) {
+      button.setAttribute("aria-busy", "true");
+    } else {
+      button.removeAttribute("aria-busy");
+    }
+  }
+
+  function renderReload(status) {
+    var paused = Number(status.paused_seconds);
+    var card = el("section", { class: "card review-result", "data-testid": "reload-result", "aria-labelledby": "reload-title" });
+    var text = el("p", { class: "small" });
+    append(
+      text,
+      "Rasa now answers with ",
+      el("code", { class: "mono", "data-testid": "reload-model" }, status.model || "the new model"),
+      status.paused_seconds === null || status.paused_seconds === undefined || isNaN(paused)
+        ? "."
+        : ". Customers' messages waited " + paused.toFixed(1) + " s while it loaded."
+    );
+    append(card, el("h2", { class: "card__title", id: "reload-title" }, "Model reloaded"), text);
+    replaceResult("reload-result", card);
+    announce("Model reloaded: " + (status.model || "the new model") + ".");
   }
 
   /* ----------------------------------------------------------------- start */
