@@ -256,8 +256,9 @@ class TelegramChannel:
             name = f"{name} (@{user.username})"
         customer = await self._hub.conversations.customer(CHANNEL, str(chat_id), name)
         conversation = await self._hub.conversations.current_conversation(customer)
-        await self._deliveries.track(conversation.id, str(chat_id))
-        self._follow(conversation.id, chat_id)
+        if conversation.id not in self._chats:
+            await self._deliveries.track(conversation.id, str(chat_id))
+            self._follow(conversation.id, chat_id)
         return conversation
 
     def _follow(self, conversation_id: str, chat_id: int) -> None:

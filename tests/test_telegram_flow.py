@@ -99,6 +99,17 @@ class Customer:
             )
 
 
+async def with_an_agent(customer: Customer, agent: AgentClient) -> str:
+    """The customer asks for a person on Telegram and an online agent claims them; the conversation id."""
+    await agent.login()
+    await agent.go_online()
+    customer.post(customer.api.command_update("/human", user=customer.user))
+    customer.wait_for_text("in line")
+    conversation_id = customer.conversation_id()
+    assert (await agent.post(f"/api/conversations/{conversation_id}/claim")).status_code == 200
+    return conversation_id
+
+
 def run(scenario):
     return asyncio.run(scenario())
 
@@ -244,12 +255,7 @@ def test_a_photo_during_an_agent_stretch_reaches_the_agent_with_its_file_id(tele
         customer = Customer(telegram_hub, telegram)
         agent = AgentClient(telegram_hub.hub_url)
         try:
-            await agent.login()
-            await agent.go_online()
-            customer.post(telegram.command_update("/human", user=customer.user))
-            customer.wait_for_text("in line")
-            conversation_id = customer.conversation_id()
-            assert (await agent.post(f"/api/conversations/{conversation_id}/claim")).status_code == 200
+            conversation_id = await with_an_agent(customer, agent)
             photo = telegram.photo_update(caption="the broken handle", user=customer.user)
             assert customer.post(photo)[0] == 200
             file_id = photo["message"]["photo"][-1]["file_id"]
@@ -297,12 +303,7 @@ def test_a_long_agent_reply_is_split_cleanly_under_telegrams_limit(telegram_hub,
         customer = Customer(telegram_hub, telegram)
         agent = AgentClient(telegram_hub.hub_url)
         try:
-            await agent.login()
-            await agent.go_online()
-            customer.post(telegram.command_update("/human", user=customer.user))
-            customer.wait_for_text("in line")
-            conversation_id = customer.conversation_id()
-            await agent.post(f"/api/conversations/{conversation_id}/claim")
+            conversation_id = await with_an_agent(customer, agent)
             paragraph = "Here is what happened with your order, step by step. " * 19
             long_reply = "\n\n".join([paragraph.strip()] * 5)
             assert len(long_reply) >= 5000
