@@ -16,7 +16,7 @@ export RASA_TOKEN ?= frontline-dev-token
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help run shell test eval eval-escalation bench validate train reload lint shop-db install clean
+.PHONY: help run shell test eval eval-escalation bench bench-report validate train reload lint shop-db install clean
 
 help:
 	@echo "make run       set up everything and start the Rasa server (5005) and action server (5055)"
@@ -26,6 +26,7 @@ help:
 	@echo "              then Rasa's NLU report on the same data: per-intent precision/recall/F1, confusion matrix in results/nlu"
 	@echo "make eval-escalation  how well escalation.yml finds upset and complex cases (TweetEval, GoEmotions, Bitext, ours)"
 	@echo "make bench     reply latency through Rasa's REST channel and through the hub; delivery between people"
+	@echo "make bench-report  the supervisors' Insight page on a year of history (100,000 conversations)"
 	@echo "make train     train the model if data/, domain.yml or config.yml changed"
 	@echo "make reload    train if needed, then load the model into the running Rasa server (through the hub: no message lost)"
 	@echo "make validate  rasa data validate, then the project's own checks (bot/data_checks.py: examples, test stories, responses)"
@@ -88,6 +89,9 @@ eval-escalation: $(VENV)/.installed
 bench: shop-db $(MODEL)
 	$(PY) -m benchmarks.rest_latency
 	$(PY) -m benchmarks.hub_latency
+
+bench-report: $(VENV)/.installed
+	$(PY) -m benchmarks.report_latency
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -1,5 +1,6 @@
 """`python -m bot` runs the hub; `agents add|list` manages console accounts; `review export` writes the
-trainers' labelled messages to data/; `reload` loads a newly trained model into the running Rasa server."""
+trainers' labelled messages to data/; `reload` loads a newly trained model into the running Rasa server;
+`report` prints the service figures the supervisors' page shows (as text, CSV or JSON)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 import asyncio
 import datetime as dt
 import getpass
+import json
 import logging
 import os
 import sys
@@ -22,6 +24,7 @@ from bot.nlu_export import export_labelled
 from bot.rasa_client import RasaClient
 from bot.review_inbox import ReviewInbox
 from bot.schema import ROLES
+from bot.service_report import TABLES, Period, ReportError, ServiceReport, format_table
 from bot.settings import HubSettings
 
 
@@ -43,8 +46,16 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--by", default=getpass.getuser(), help="who exports (written in the file's comment)")
     reload = commands.add_parser("reload", help="load a trained model into the running Rasa server, via the hub")
     reload.add_argument("--model", default="models/frontline.tar.gz")
+    report = commands.add_parser("report", help="service figures: satisfaction, containment, handoffs, times")
+    report.add_argument("--since", help="first day, YYYY-MM-DD (default: 30 days before --until)")
+    report.add_argument("--until", help="last day, YYYY-MM-DD (default: today, UTC)")
+    report.add_argument("--format", choices=("text", "csv", "json"), default="text")
+    report.add_argument("--table", choices=tuple(TABLES), action="append", help="only this table (repeatable)")
+    report.add_argument("--search", default="", help="with --table comments: only comments with these words")
     args = parser.parse_args(argv)
     settings = HubSettings.from_env()
+    if args.command == "report":
+        return asyncio.run(_report(args, settings))
     if args.command == "agents":
         return asyncio.run(_agents(args, settings))
     if args.command == "review":
@@ -98,6 +109,32 @@ async def _export(args: argparse.Namespace, settings: HubSettings) -> int:
         print(f"intents not in domain.yml yet, in {result.new_intents_path}: " + ", ".join(result.new_intents))
     if result.duplicates_left_out:
         print(f"{result.duplicates_left_out} already in data/ or repeated, left out")
+    return 0
+
+
+async def _report(args: argparse.Namespace, settings: HubSettings) -> int:
+    try:
+        period = Period.parse(args.since, args.until)
+    except ReportError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    names = args.table or [name for name in TABLES if name != "comments"]
+    if args.format == "csv" and len(names) != 1:
+        print("error: --format csv writes one table: add --table NAME", file=sys.stderr)
+        return 2
+    engine = create_engine(settings.database_url)
+    ConversationStore(engine).create_schema()
+    report = ServiceReport(engine)
+    tables = [await report.table(name, period, args.search) for name in names]
+    if args.format == "csv":
+        sys.stdout.write(tables[0].to_csv())
+    elif args.format == "json":
+        print(json.dumps({"period": period.to_json(), "tables": [table.to_json() for table in tables]}, indent=2))
+    else:
+        print(f"Frontline service report {period.since} to {period.until} (UTC days)")
+        for table in tables:
+            print()
+            print(format_table(table))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,11 +21,13 @@ from bot.conversations import ConversationStore
 from bot.deliveries import DeliveryLog
 from bot.events import EventBus
 from bot.hub import Hub
+from bot.insight_api import insight_api
 from bot.model_reload import ModelReloader
 from bot.order_desk import OrderDesk
 from bot.rasa_client import RasaClient
 from bot.review_api import review_api
 from bot.review_inbox import ReviewInbox
+from bot.service_report import ServiceReport
 from bot.settings import HubSettings
 from bot.telegram_channel import CHANNEL as TELEGRAM
 from bot.telegram_channel import WEBHOOK_PATH, TelegramChannel
@@ -59,7 +62,7 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub")
     @app.before_server_start
     async def start(app: Sanic, _loop: object) -> None:
         engine = create_engine(settings.database_url)
-        conversations = ConversationStore(engine)
+        conversations = ConversationStore(engine, idle_after=dt.timedelta(minutes=settings.conversation_idle_minutes))
         conversations.create_schema()
         app.ctx.agents = AgentStore(engine)
         app.ctx.canned_replies = CannedReplies(engine)
@@ -69,6 +72,7 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub")
         app.ctx.http = httpx.AsyncClient(timeout=2.0)
         app.ctx.review = ReviewInbox(engine, settings.review_confidence)
         app.ctx.reloader = ModelReloader(app.ctx.hub)
+        app.ctx.report = ServiceReport(engine)
         await app.ctx.canned_replies.seed()
         if settings.seed_demo_agent:
             await seed_demo_agents(app.ctx.agents)
@@ -121,6 +125,7 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub")
     app.add_route(telegram_webhook, WEBHOOK_PATH, methods=["POST"], name="telegram_webhook")
     app.blueprint(console_api)
     app.blueprint(review_api)
+    app.blueprint(insight_api)
     for route, name_ in (("/", "shop.html"), ("/console", "console.html")):
         app.add_route(_page(name_), route, name=f"page_{name_.replace('.', '_')}")
     app.static("/static", str(STATIC), name="static")

@@ -28,6 +28,12 @@ CONVERSATIONS = select(t.conversations, t.customers.c.display_name.label("custom
     t.customers, t.customers.c.id == t.conversations.c.customer_id
 )
 """Conversations with the customer's name as the channel knows it (a Telegram user's name), for the console."""
+FEEDBACK_TABLES = {"csat": t.ratings, "nps": t.nps_scores}
+FEEDBACK_SCALES = {"csat": range(1, 6), "nps": range(0, 11)}
+"""The questions a customer may answer after a conversation, and the scores each takes."""
+DEFAULT_IDLE_AFTER = dt.timedelta(hours=24)
+IDLE_STATES = ("bot", "resolved")
+"""States in which a conversation may end by idling; a queued or agent-owned one waits for its person."""
 PRIORITY_ORDER = case({"urgent": 0, "high": 1, "normal": 2}, value=t.conversations.c.priority, else_=3)
 
 
@@ -125,12 +131,20 @@ class NewMessage:
 class ConversationStore:
     """All reads and writes of conversations; synchronous SQLAlchemy run in worker threads."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Callable[[], dt.datetime] = utcnow,
+        idle_after: dt.timedelta = DEFAULT_IDLE_AFTER,
+    ) -> None:
+        """`idle_after`: a customer who comes back after this long starts a new conversation (unless a person
+        has it); each conversation is then one contact, which is what the service figures count."""
         self.engine = engine
         self._clock = clock
+        self._idle_after = idle_after
 
     def create_schema(self) -> None:
-        t.metadata.create_all(self.engine)
+        t.create_schema(self.engine)
 
     async def customer(self, channel: str, external_id: str, display_name: str | None = None) -> Customer:
         """The customer a channel knows by `external_id`, created on first contact."""
@@ -162,7 +176,11 @@ class ConversationStore:
         return await self._run(find_or_create)
 
     async def current_conversation(self, customer: Customer) -> Conversation:
-        """The customer's conversation: the latest one, or a new one owned by the bot."""
+        """The customer's conversation: the latest one, or a new one owned by the bot.
+
+        The latest one ends when it has been idle for `idle_after` while the bot had it (or after a resolve);
+        a conversation the customer never wrote in is kept and starts afresh instead of piling up empty ones.
+        """
 
         def find_or_create(conn: Connection) -> Conversation:
             query = (
@@ -171,8 +189,18 @@ class ConversationStore:
                 .limit(1)
             )
             row = conn.execute(query).first()
+            now = self._clock()
+            if row is not None and row.state in IDLE_STATES and now - row.updated_at >= self._idle_after:
+                if self._has_messages(conn, row.id):
+                    row = None
+                else:
+                    conn.execute(
+                        update(t.conversations)
+                        .where(t.conversations.c.id == row.id)
+                        .values(created_at=now, updated_at=now)
+                    )
+                    row = conn.execute(query).one()
             if row is None:
-                now = self._clock()
                 conn.execute(
                     insert(t.conversations).values(
                         id=str(uuid.uuid4()),
@@ -425,8 +453,12 @@ class ConversationStore:
 
         return await self._run(load)
 
-    async def rate(self, conversation_id: str, score: int, comment: str | None) -> dict[str, Any] | None:
-        """Store the customer's rating, credited to the agent of the last handoff (or the bot); once each."""
+    async def rate(
+        self, conversation_id: str, score: int, comment: str | None, question: str = "csat"
+    ) -> dict[str, Any] | None:
+        """Store the customer's answer to `question` (`csat` 1-5 or `nps` 0-10), credited to the agent of the
+        last handoff (or the bot); once per handoff and question."""
+        table = FEEDBACK_TABLES[question]
 
         def add(conn: Connection) -> dict[str, Any] | None:
             conversation = conn.execute(select(t.conversations).where(t.conversations.c.id == conversation_id)).first()
@@ -439,7 +471,7 @@ class ConversationStore:
             try:
                 with conn.begin_nested():
                     conn.execute(
-                        insert(t.ratings).values(
+                        insert(table).values(
                             conversation_id=conversation_id,
                             handoff_id=handoff_id,
                             agent_id=agent_id,
@@ -450,7 +482,12 @@ class ConversationStore:
                     )
             except IntegrityError:
                 return None
-            return {"score": score, "agent_id": agent_id, "credited_to": "agent" if agent_id else "bot"}
+            return {
+                "question": question,
+                "score": score,
+                "agent_id": agent_id,
+                "credited_to": "agent" if agent_id else "bot",
+            }
 
         return await self._run(add)
 
@@ -555,6 +592,14 @@ class ConversationStore:
             conditions.append(t.conversations.c.assigned_agent_id == agent_id)
         touched = conn.execute(update(t.conversations).where(*conditions).values(updated_at=self._clock()))
         return bool(touched.rowcount)
+
+    def _has_messages(self, conn: Connection, conversation_id: str) -> bool:
+        return (
+            conn.execute(
+                select(t.messages.c.id).where(t.messages.c.conversation_id == conversation_id).limit(1)
+            ).first()
+            is not None
+        )
 
     def _insert(self, conn: Connection, conversation_id: str, batch: list[NewMessage]) -> list[Message]:
         now = self._clock()

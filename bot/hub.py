@@ -27,6 +27,16 @@ HUB_COMMANDS = frozenset({"/leave_message", "/back_to_bot"})
 """Button payloads the hub answers itself, whatever the channel: they never reach the bot."""
 HUMAN_PAYLOAD = "/contact_human_agent"
 RATING_BUTTONS = [{"title": f"{'★' * n} {n}", "payload": str(n)} for n in range(5, 0, -1)]
+NPS_BUTTONS = [{"title": str(n), "payload": str(n)} for n in range(0, 11)]
+FEEDBACK_PROMPTS = {
+    "csat": ("How did {subject} do? Tap a rating (5 is best).", RATING_BUTTONS),
+    "nps": (
+        "How likely are you to recommend us to a friend? Tap 0 (not at all) to 10 (extremely likely).",
+        NPS_BUTTONS,
+    ),
+}
+"""What the customer is asked after a conversation, by question; the shop picks them with FEEDBACK_QUESTIONS.
+`{subject}` is who is rated: "we" after a person helped, "the bot" when it finished alone."""
 
 
 class NotAllowed(Exception):
@@ -249,23 +259,39 @@ class Hub:
         if not await self.conversations.resolve(conversation_id, agent.id):
             raise NotAllowed("you can only resolve conversations you own")
         conversation = await self.conversations.get(conversation_id)
-        await self.say(
-            conversation,
-            "system",
-            f"{agent.display_name} has marked this as resolved. How did we do? Tap a rating (5 is best).",
-            {"rating_request": True, "buttons": RATING_BUTTONS},
-        )
+        await self._ask_feedback(conversation, f"{agent.display_name} has marked this as resolved.")
         await self.publish_state(conversation)
         await self.bus.publish(QUEUE_TOPIC, {"type": "resolved", "conversation_id": conversation_id})
         await self._hand_back_to_rasa(conversation)
         if self.settings.auto_assign:
             await self.assign_waiting()
 
-    async def rate(self, conversation: Conversation, score: int, comment: str | None) -> dict[str, Any] | None:
-        rating = await self.conversations.rate(conversation.id, score, comment)
-        if rating is not None:
+    async def rate(
+        self, conversation: Conversation, score: int, comment: str | None, question: str = "csat"
+    ) -> dict[str, Any] | None:
+        """Store an answer; then the shop's next question, if it asks more than one, or a thank-you."""
+        rating = await self.conversations.rate(conversation.id, score, comment, question)
+        if rating is None:
+            return None
+        questions = self.settings.feedback_questions
+        following = questions[questions.index(question) + 1 :] if question in questions else ()
+        if following:
+            await self._ask_feedback(conversation, "Thank you! One more question.", following[0])
+        else:
             await self.say(conversation, "system", "Thank you for your feedback!")
         return rating
+
+    async def _ask_feedback(
+        self, conversation: Conversation, lead: str, question: str | None = None, subject: str = "we"
+    ) -> None:
+        question = question or self.settings.feedback_questions[0]
+        prompt, buttons = FEEDBACK_PROMPTS[question]
+        await self.say(
+            conversation,
+            "system",
+            f"{lead} {prompt.format(subject=subject)}",
+            {"rating_request": True, "question": question, "buttons": buttons},
+        )
 
     async def publish_state(self, conversation: Conversation) -> None:
         event: dict[str, Any] = {"type": "state", "conversation_id": conversation.id, "state": conversation.state}
@@ -326,12 +352,7 @@ class Hub:
         for message in await self.conversations.add_messages(conversation.id, said, while_state="bot"):
             await self._publish_message(message)
         if ask_rating:
-            await self.say(
-                conversation,
-                "system",
-                "Before you go: how did the bot do?",
-                {"rating_request": True, "buttons": RATING_BUTTONS},
-            )
+            await self._ask_feedback(conversation, "Before you go!", subject="the bot")
         if handoff is not None:
             await self.request_person(
                 conversation,

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Engine
 
 from actions.shop_schema import Money
 
@@ -31,6 +32,15 @@ STATES = ("bot", "queued", "agent", "resolved")
 PRIORITIES = ("urgent", "high", "normal")
 SENDERS = ("customer", "bot", "agent", "system")
 ROLES = ("agent", "supervisor", "trainer")
+
+
+def create_schema(engine: Engine) -> None:
+    """Create missing tables, and missing indexes of tables that exist (an older database gains them)."""
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)
 
 
 def utcnow() -> dt.datetime:
@@ -52,7 +62,7 @@ conversations = Table(
     "hub_conversations",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("customer_id", String(36), ForeignKey("hub_customers.id"), nullable=False, index=True),
+    Column("customer_id", String(36), ForeignKey("hub_customers.id"), nullable=False),
     Column("channel", String(16), nullable=False),
     Column("state", String(16), nullable=False),
     Column("priority", String(16)),
@@ -64,6 +74,8 @@ conversations = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     Index("ix_hub_conversations_queue", "state", "priority", "queued_at"),
+    Index("ix_hub_conversations_started", "created_at", "id"),
+    Index("ix_hub_conversations_customer_created", "customer_id", "created_at"),
 )
 
 messages = Table(
@@ -79,6 +91,7 @@ messages = Table(
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("conversation_id", "client_message_id"),
     Index("ix_hub_messages_conversation", "conversation_id", "id"),
+    Index("ix_hub_messages_sender", "conversation_id", "sender"),
 )
 
 handoffs = Table(
@@ -151,6 +164,29 @@ ratings = Table(
     Column("comment", Text),
     Column("created_at", DateTime, nullable=False, index=True),
 )
+
+nps_scores = Table(
+    "hub_nps_scores",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(36), ForeignKey("hub_conversations.id"), nullable=False, index=True),
+    Column("handoff_id", Integer, ForeignKey("hub_handoffs.id"), unique=True),
+    Column("agent_id", Integer, ForeignKey("hub_agents.id"), index=True),
+    Column("score", Integer, nullable=False),
+    Column("comment", Text),
+    Column("created_at", DateTime, nullable=False, index=True),
+)
+"""Answers to "how likely are you to recommend us" (0-10), credited like ratings; asked when the shop turns NPS on."""
+
+conversation_intents = Table(
+    "hub_conversation_intents",
+    metadata,
+    Column("conversation_id", String(36), primary_key=True),
+    Column("intent", String(100), primary_key=True),
+    Column("first_seen_at", DateTime, nullable=False),
+    Index("ix_hub_conversation_intents_intent", "intent"),
+)
+"""Which customer needs (Rasa intents) came up in each conversation, written by Frontline's tracker store."""
 
 order_actions = Table(
     "hub_order_actions",

@@ -14,6 +14,7 @@ from actions.settings import ConfigurationError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'frontline.db'}"
+FEEDBACK_QUESTIONS = ("csat", "nps")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -105,6 +106,8 @@ class HubSettings:
     session_hours: int
     seed_demo_agent: bool
     review_confidence: float
+    conversation_idle_minutes: int
+    feedback_questions: tuple[str, ...]
     project_dir: Path
     telegram: TelegramSettings
 
@@ -130,6 +133,8 @@ class HubSettings:
             session_hours=_int(env, "AGENT_SESSION_HOURS", 12),
             seed_demo_agent=env.get("SEED_DEMO_AGENT", "true").lower() in {"1", "true", "yes"},
             review_confidence=_fraction(env, "REVIEW_CONFIDENCE", 0.7),
+            conversation_idle_minutes=_int(env, "CONVERSATION_IDLE_MINUTES", 24 * 60),
+            feedback_questions=_feedback_questions(env.get("FEEDBACK_QUESTIONS", "csat")),
             project_dir=Path(env.get("FRONTLINE_PROJECT_DIR", str(PROJECT_ROOT))).resolve(),
             telegram=TelegramSettings.from_env(env),
         )
@@ -138,6 +143,14 @@ class HubSettings:
 def database_url() -> str:
     """Where the hub and Rasa's tracker store keep conversations (a SQLite file unless DATABASE_URL says)."""
     return os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+
+
+def _feedback_questions(raw: str) -> tuple[str, ...]:
+    """`csat` (1-5 stars), `nps` (0-10, how likely to recommend us), or both in the order they are asked."""
+    questions = tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
+    if not questions or not set(questions) <= set(FEEDBACK_QUESTIONS):
+        raise ConfigurationError(f"FEEDBACK_QUESTIONS must be csat, nps or csat,nps, not {raw!r}")
+    return questions
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

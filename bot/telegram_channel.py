@@ -22,7 +22,7 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Updater
 from telegram.request import HTTPXRequest
 
-from bot.conversations import Conversation
+from bot.conversations import FEEDBACK_SCALES, Conversation
 from bot.conversations import Message as StoredMessage
 from bot.deliveries import DeliveryLog
 from bot.events import Subscription, conversation_topic
@@ -48,7 +48,6 @@ HELP_BUTTONS = [
 ]
 MEDIA_KINDS = ("photo", "sticker", "voice", "audio", "video", "video_note", "document", "animation", "location",
                "contact")  # fmt: skip
-RATINGS = {"1", "2", "3", "4", "5"}
 LEAVE_MESSAGE_TEXT = "Go ahead and write your message here; the next person from our team will read it."
 
 
@@ -218,8 +217,9 @@ class TelegramChannel:
         owner, stored, button = found
         await _remove_keyboard(query)
         payload, title = str(button.get("payload") or ""), str(button.get("title") or button.get("payload"))
-        if (stored.payload or {}).get("rating_request") and payload in RATINGS:
-            await self._hub.rate(owner, int(payload), None)
+        rating = _rating(stored.payload or {}, payload)
+        if rating is not None:
+            await self._hub.rate(owner, rating[1], None, rating[0])
         elif payload in HUB_COMMANDS:
             await self._hub.command(conversation, payload)
             if payload == "/leave_message":
@@ -363,3 +363,11 @@ async def _remove_keyboard(query: CallbackQuery) -> None:
 
 def _poll_error(error: TelegramError) -> None:
     logger.warning("Telegram polling: %s (retrying)", error)
+
+
+def _rating(request: dict[str, Any], payload: str) -> tuple[str, int] | None:
+    """(question, score) when a tap answers a rating request with a score on its scale."""
+    scale = FEEDBACK_SCALES.get(str(request.get("question", "csat")))
+    if not request.get("rating_request") or scale is None or not (payload.isascii() and payload.isdigit()):
+        return None
+    return (str(request.get("question", "csat")), int(payload)) if int(payload) in scale else None

@@ -87,8 +87,12 @@ def parse_button_data(data: str) -> tuple[int, int] | None:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
+RATING_ROW = 6
+"""Scores per keyboard row: five stars fit one row; NPS's 0-10 take two (Telegram shows at most 8 a row)."""
+
+
 def keyboard_for(message: Message) -> InlineKeyboardMarkup | None:
-    """The message's buttons as an inline keyboard; ratings on one row, other choices one per row."""
+    """The message's buttons as an inline keyboard; scores side by side, other choices one per row."""
     buttons = (message.payload or {}).get("buttons") or []
     keys = [
         InlineKeyboardButton(str(b.get("title") or b.get("payload"))[:64], callback_data=button_data(message.id, i))
@@ -98,7 +102,7 @@ def keyboard_for(message: Message) -> InlineKeyboardMarkup | None:
     if not keys:
         return None
     if (message.payload or {}).get("rating_request"):
-        return InlineKeyboardMarkup([keys])
+        return InlineKeyboardMarkup([keys[i : i + RATING_ROW] for i in range(0, len(keys), RATING_ROW)])
     return InlineKeyboardMarkup([[key] for key in keys])
 
 

@@ -3,19 +3,31 @@
 Rasa's own `${VAR}` substitution has no defaults, so `rasa shell` would fail without the variable set; this
 class gives the same working local default as the hub (a SQLite file under var/) and accepts any SQLAlchemy
 URL, e.g. `postgresql://user@127.0.0.1/test`.
+
+It also notes which customer needs (intents) came up in each conversation, in the hub's
+`hub_conversation_intents`, so the supervisors' report can say which needs end with a person without reading
+Rasa's event log.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot.schema import conversation_intents, utcnow
 from bot.settings import database_url
+
+logger = logging.getLogger(__name__)
 
 
 class DatabaseUrlTrackerStore(SQLTrackerStore):
@@ -46,3 +58,28 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
             query=dict(parsed.query),
             **kwargs,
         )
+        conversation_intents.create(self.engine, checkfirst=True)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await super().save(tracker)
+        intents = {e.intent_name for e in tracker.events if isinstance(e, UserUttered) and e.intent_name}
+        if not intents:
+            return
+        try:
+            self._note_intents(tracker.sender_id, intents)
+        except SQLAlchemyError as exc:  # the conversation goes on; only the report misses this need
+            logger.warning("conversation=%s could not note its intents: %s", tracker.sender_id, exc)
+
+    def _note_intents(self, conversation_id: str, intents: set[str]) -> None:
+        table = conversation_intents
+        with self.engine.begin() as conn:
+            known = set(
+                conn.execute(select(table.c.intent).where(table.c.conversation_id == conversation_id)).scalars()
+            )
+            new = sorted(intents - known)
+            if new:
+                now = utcnow()
+                conn.execute(
+                    insert(table),
+                    [{"conversation_id": conversation_id, "intent": i, "first_seen_at": now} for i in new],
+                )

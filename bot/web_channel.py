@@ -19,7 +19,7 @@ from sanic import Request
 from sanic.server.websockets.impl import WebsocketImplProtocol as Websocket
 
 from actions.verification import sign_customer_id
-from bot.conversations import Conversation
+from bot.conversations import FEEDBACK_SCALES, Conversation
 from bot.events import conversation_topic
 from bot.hub import HUB_COMMANDS, Hub
 from bot.tokens import digest, new_token
@@ -132,13 +132,17 @@ class CustomerSocket:
             stored = await self._hub.ask_for_person(self._conversation, HUMAN_TEXT, client_id, self._metadata)
             self._ack(client_id, stored[0].id if stored else None, duplicate=bool(stored) and not stored[1])
         elif kind == "rating":
+            question = frame.get("question", "csat")
+            scale = FEEDBACK_SCALES.get(question) if isinstance(question, str) else None
+            if scale is None:
+                raise ProtocolError("bad_rating", "The question is csat (1 to 5) or nps (0 to 10).")
             score = frame.get("score")
-            if not isinstance(score, int) or not 1 <= score <= 5:
-                raise ProtocolError("bad_rating", "A rating is a whole number from 1 to 5.")
+            if not isinstance(score, int) or isinstance(score, bool) or score not in scale:
+                raise ProtocolError("bad_rating", f"A rating is a whole number from {scale[0]} to {scale[-1]}.")
             comment = frame.get("comment")
             comment = self._text(comment) if comment else None
             current = await self._hub.conversations.get(self._conversation.id)
-            rating = await self._hub.rate(current, score, comment)
+            rating = await self._hub.rate(current, score, comment, question)
             self._outbox.put_nowait({"type": "rated", "accepted": rating is not None})
         elif kind == "ping":
             self._outbox.put_nowait({"type": "pong"})

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import threading
 
 import pytest
+from sqlalchemy import select
 
 from actions.database import create_engine
+from bot import schema as t
 from bot.agents import AgentStore
 from bot.conversations import ConversationNotFound, ConversationStore, NewMessage
 from tests.postgres import fresh_postgres_database
@@ -120,7 +123,12 @@ def test_a_conversation_already_queued_is_not_queued_twice(store):
 
 def test_a_rating_is_credited_to_the_agent_once_and_to_the_bot_otherwise(store):
     bot_only = new_conversation(store, "bot-only")
-    assert run(store.rate(bot_only.id, 4, None)) == {"score": 4, "agent_id": None, "credited_to": "bot"}
+    assert run(store.rate(bot_only.id, 4, None)) == {
+        "question": "csat",
+        "score": 4,
+        "agent_id": None,
+        "credited_to": "bot",
+    }
     conversation = new_conversation(store)
     queue(store, conversation)
     sam = agent(store)
@@ -128,6 +136,61 @@ def test_a_rating_is_credited_to_the_agent_once_and_to_the_bot_otherwise(store):
     run(store.resolve(conversation.id, sam.id))
     assert run(store.rate(conversation.id, 5, "great"))["agent_id"] == sam.id
     assert run(store.rate(conversation.id, 1, "changed my mind")) is None
+
+
+def test_an_nps_answer_is_credited_like_a_rating_and_kept_apart_from_it(store):
+    conversation = new_conversation(store)
+    queue(store, conversation)
+    sam = agent(store)
+    run(store.claim(conversation.id, sam.id))
+    run(store.resolve(conversation.id, sam.id))
+    assert run(store.rate(conversation.id, 4, None))["question"] == "csat"
+    nps = run(store.rate(conversation.id, 9, "would tell my sister", "nps"))
+    assert nps == {"question": "nps", "score": 9, "agent_id": sam.id, "credited_to": "agent"}
+    assert run(store.rate(conversation.id, 10, None, "nps")) is None
+    with store.engine.connect() as conn:
+        assert conn.execute(select(t.nps_scores.c.score, t.nps_scores.c.comment)).all() == [(9, "would tell my sister")]
+        assert conn.execute(select(t.ratings.c.score)).scalars().all() == [4]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 3, 2, 9, 0)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def test_a_customer_back_after_a_quiet_day_starts_a_new_conversation(store):
+    clock = Clock()
+    store = ConversationStore(store.engine, clock, idle_after=dt.timedelta(hours=24))
+    first = new_conversation(store)
+    run(store.add_customer_message(first.id, NewMessage("customer", "where is my order?")))
+    clock.now += dt.timedelta(hours=23)
+    assert new_conversation(store).id == first.id
+    clock.now += dt.timedelta(hours=24, seconds=1)
+    second = new_conversation(store)
+    assert second.id != first.id and second.state == "bot" and second.created_at == clock.now
+    assert [m.text for m in run(store.messages(first.id))] == ["where is my order?"]
+
+
+def test_a_conversation_a_person_has_does_not_end_however_long_it_waits(store):
+    clock = Clock()
+    store = ConversationStore(store.engine, clock, idle_after=dt.timedelta(hours=1))
+    conversation = new_conversation(store)
+    run(store.add_customer_message(conversation.id, NewMessage("customer", "a person please")))
+    queue(store, conversation)
+    clock.now += dt.timedelta(days=3)
+    assert new_conversation(store).id == conversation.id
+
+
+def test_an_idle_conversation_nobody_wrote_in_is_reused_and_starts_afresh(store):
+    clock = Clock()
+    store = ConversationStore(store.engine, clock, idle_after=dt.timedelta(hours=1))
+    opened = new_conversation(store)
+    clock.now += dt.timedelta(days=2)
+    again = new_conversation(store)
+    assert again.id == opened.id and again.created_at == clock.now
 
 
 def test_unknown_conversations_are_an_error(store):

@@ -107,7 +107,7 @@ def test_a_conversation_the_bot_finishes_is_rated_for_the_bot(hub):
             await customer.close()
 
     customer, asked, rated = run(scenario)
-    assert "how did the bot do" in asked["message"]["text"] and rated["accepted"] is True
+    assert "how did the bot do" in asked["message"]["text"].lower() and rated["accepted"] is True
     with create_engine(f"sqlite:///{hub.hub_database}").connect() as conn:
         rating = conn.execute(select(t.ratings).where(t.ratings.c.conversation_id == customer.conversation_id)).one()
     assert (rating.score, rating.agent_id, rating.handoff_id) == (4, None, None)

@@ -11,7 +11,10 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
+from sqlalchemy import select
 
+from actions.database import create_engine
+from bot.schema import conversation_intents
 from bot.settings import DEFAULT_DATABASE_URL
 from bot.tracker_store import DatabaseUrlTrackerStore
 from tests.rasa_stack import PROJECT_ROOT
@@ -53,3 +56,29 @@ def test_a_conversation_survives_in_postgresql():
 def test_an_unknown_database_is_an_error_not_a_silent_fallback():
     with pytest.raises(Exception):  # noqa: B017 - sqlalchemy raises its own error for an unknown dialect
         DatabaseUrlTrackerStore(DOMAIN, url="nosuchdb://127.0.0.1/x")
+
+
+def test_each_need_a_conversation_raised_is_noted_once_for_the_report(tmp_path):
+    url = f"sqlite:///{tmp_path / 'rasa.db'}"
+    store = DatabaseUrlTrackerStore(DOMAIN, url=url)
+    tracker = DialogueStateTracker("conversation-1", DOMAIN.slots)
+    for text, intent in (("hi", "greet"), ("where is my parcel", "track_order"), ("still where", "track_order")):
+        tracker.update(UserUttered(text, {"name": intent, "confidence": 0.9}))
+        asyncio.run(store.save(tracker))
+    tracker.update(UserUttered("a person please", {"name": "contact_human_agent", "confidence": 0.9}))
+    asyncio.run(store.save(tracker))
+    with create_engine(url).connect() as conn:
+        noted = conn.execute(
+            select(conversation_intents.c.intent).where(conversation_intents.c.conversation_id == "conversation-1")
+        ).scalars()
+        assert sorted(noted) == ["contact_human_agent", "greet", "track_order"]
+
+
+def test_a_failure_to_note_needs_does_not_lose_the_conversation(tmp_path, caplog):
+    url = f"sqlite:///{tmp_path / 'rasa.db'}"
+    store = DatabaseUrlTrackerStore(DOMAIN, url=url)
+    with create_engine(url).begin() as conn:
+        conversation_intents.drop(conn)
+    retrieved = round_trip(store)
+    assert retrieved.latest_message.intent["name"] == "track_order"
+    assert "could not note its intents" in caplog.text
