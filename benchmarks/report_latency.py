@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from actions.database import create_engine
 from bot import schema as t
@@ -126,6 +126,9 @@ def seed(url: str, conversations: int, messages: int, today: dt.date) -> dict[st
                 rows["np"].append({**answer, "score": rng.randint(0, 10)})
         if len(rows["me"]) >= BATCH or n == conversations - 1:
             _flush(engine, rows)
+    if engine.dialect.name == "postgresql":  # a live database has planner statistics; a bulk load has none yet
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
     with engine.connect() as conn:
         return {
             "conversations": conn.execute(select(func.count()).select_from(t.conversations)).scalar_one(),

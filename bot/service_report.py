@@ -69,6 +69,8 @@ class Period:
         """From `YYYY-MM-DD` strings; without them, the last 30 days up to today."""
         today = today or utcnow().date()
         end = _date(until, "until") if until else today
+        if not dt.date.min + dt.timedelta(days=29) <= end < dt.date.max:
+            raise ReportError("bad_period", f"'until' must be between 0001-01-30 and 9999-12-30, not {end}.")
         start = _date(since, "since") if since else end - dt.timedelta(days=29)
         if start > end:
             raise ReportError("bad_period", f"'since' ({start}) is after 'until' ({end}).")
@@ -245,16 +247,18 @@ class ServiceReport:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    async def tables(self, period: Period) -> list[Table]:
-        """Every table but the comments (those are searched and paged on their own)."""
-        return await self._run(lambda conn: self._tables(conn, period))
+    async def tables(self, period: Period, names: Sequence[str] = ()) -> list[Table]:
+        """The tables called `names` (default: every table but the comments, which are searched and paged)."""
+        wanted = list(names) or [name for name in TABLES if name != "comments"]
+        unknown = [name for name in wanted if name not in TABLES or name == "comments"]
+        if unknown:
+            raise ReportError("unknown_table", f"There is no table {unknown[0]!r}; there are {', '.join(TABLES)}.")
+        return await self._run(lambda conn: self._tables(conn, period, wanted))
 
     async def table(self, name: str, period: Period, search: str = "") -> Table:
         if name == "comments":
             return await self.comments(period, search, limit=None)
-        if name not in TABLES:
-            raise ReportError("unknown_table", f"There is no table {name!r}; there are {', '.join(TABLES)}.")
-        return next(table for table in await self.tables(period) if table.name == name)
+        return (await self.tables(period, [name]))[0]
 
     async def comments(
         self, period: Period, search: str = "", limit: int | None = COMMENTS_PAGE, offset: int = 0
@@ -269,14 +273,16 @@ class ServiceReport:
 
         return await self._run(count)
 
-    def _tables(self, conn: Connection, period: Period) -> list[Table]:
+    def _tables(self, conn: Connection, period: Period, wanted: Sequence[str]) -> list[Table]:
         names = _agent_names(conn)
-        started = _conversations_by_day(conn, period)
+        started = (
+            _conversations_by_day(conn, period) if {"containment", "handoff_reasons", "daily"} & set(wanted) else {}
+        )
         total = sum(n for n, _ in started.values())
         handed_off = sum(h for _, h in started.values())
-        return [
-            self._satisfaction(conn, period, names),
-            _table(
+        build: dict[str, Callable[[], Table]] = {
+            "satisfaction": lambda: self._satisfaction(conn, period, names),
+            "containment": lambda: _table(
                 "containment",
                 [
                     {
@@ -288,12 +294,13 @@ class ServiceReport:
                     }
                 ],
             ),
-            self._reasons(conn, period, total),
-            self._intents(conn, period),
-            self._times(conn, period),
-            self._agents(conn, period, names),
-            self._daily(conn, period, started),
-        ]
+            "handoff_reasons": lambda: self._reasons(conn, period, total),
+            "handoff_intents": lambda: self._intents(conn, period),
+            "response_times": lambda: self._times(conn, period),
+            "agents": lambda: self._agents(conn, period, names),
+            "daily": lambda: self._daily(conn, period, started),
+        }
+        return [build[name]() for name in wanted]
 
     def _satisfaction(self, conn: Connection, period: Period, names: dict[int, str]) -> Table:
         ratings = conn.execute(
@@ -464,7 +471,8 @@ class ServiceReport:
 
     def _comments(self, conn: Connection, period: Period, search: str, limit: int | None, offset: int) -> Table:
         names = _agent_names(conn)
-        query = _comment_rows(period, search).order_by(literal_column("at").desc()).offset(offset)
+        newest_first = (literal_column("at").desc(), literal_column("question"), literal_column("answer_id").desc())
+        query = _comment_rows(period, search).order_by(*newest_first).offset(offset)
         if limit is not None:
             query = query.limit(limit)
         rows = [
@@ -503,7 +511,8 @@ def _text_cell(key: str, value: Any) -> str:
         return "-"
     if key in SHARES:
         return f"{100 * value:.1f}%"
-    text = str(value)
+    # A customer's comment may hold terminal escapes or line breaks: shown as spaces, never sent to the terminal.
+    text = "".join(ch if ch.isprintable() else " " for ch in str(value))
     return text if len(text) <= 80 else text[:79] + "…"
 
 
@@ -594,6 +603,7 @@ def _comment_rows(period: Period, search: str) -> Any:
         parts.append(
             select(
                 table.c.created_at.label("at"),
+                table.c.id.label("answer_id"),
                 literal(question).label("question"),
                 table.c.score,
                 table.c.agent_id,

@@ -94,3 +94,108 @@ def test_review_export_writes_the_labelled_messages_into_the_project_and_says_wh
     assert "00123842" not in written and "(order_id) wrapped as a present" in written
     assert "- can you gift wrap it" in (project / "review" / "new_intents.yml").read_text()
     assert (real_export.read_bytes() if real_export.exists() else None) == before
+
+
+def seeded_hub_database(tmp_path) -> tuple[dict[str, str], dict[str, list]]:
+    """A hub database holding the known week of tests/service_history.py; the env to run on it, and its tables."""
+    from actions.database import create_engine
+    from bot.schema import create_schema
+    from tests.service_history import expected_tables, seed_history
+
+    database = f"sqlite:///{tmp_path / 'hub.db'}"
+    engine = create_engine(database)
+    create_schema(engine)
+    history = seed_history(engine)
+    engine.dispose()
+    return {"DATABASE_URL": database}, expected_tables(history)
+
+
+def test_report_prints_the_service_figures_as_aligned_text_with_percentages(tmp_path):
+    from tests.service_history import ADA, BEN, SINCE, UNTIL
+
+    env, _ = seeded_hub_database(tmp_path)
+    printed = bot("report", "--since", SINCE, "--until", UNTIL, env=env)
+
+    assert printed.returncode == 0, printed.stderr
+    heading, *blocks = printed.stdout.split("\n\n")
+    assert heading == "Frontline service report 2025-05-05 to 2025-05-11 (UTC days)"
+    tables = {block.splitlines()[0]: block.splitlines()[2:] for block in blocks}
+    assert list(tables) == [
+        "Satisfaction by who handled it",
+        "Bot containment",
+        "Handoffs by reason",
+        "Handoffs by intent",
+        "Waiting and handling times",
+        "Conversations per agent",
+        "By day",
+    ]
+    satisfaction = tables["Satisfaction by who handled it"]
+    assert [line.split("  ")[0] for line in satisfaction] == ["Bot", ADA, BEN]
+    assert satisfaction[0].split()[1:] == ["4", "2", "50.0%", "3.25", "3", "2", "0", "66.7"]
+    assert satisfaction[1].split()[3:] == ["3", "2", "66.7%", "3.67", "2", "1", "1", "0.0"]
+    assert satisfaction[2].split()[3:] == ["2", "1", "50.0%", "4.0", "2", "0", "1", "-50.0"]
+    assert tables["Bot containment"][0].split() == ["11", "5", "6", "45.5%", "54.5%"]
+    assert tables["Handoffs by reason"][0].split() == ["not_understood", "3", "2", "18.2%"]
+    assert tables["Handoffs by intent"][0].split() == ["track_order", "4", "2", "50.0%"]
+    assert tables["Waiting and handling times"][1].split()[-3:] == ["6", "240.0", "572.5"]
+    assert tables["Conversations per agent"][2].split()[-4:] == ["0", "0", "-", "-"]
+    assert tables["By day"][2].split() == ["2025-05-07", "0", "0", "-", "0", "-", "-"]
+
+
+def test_report_as_json_has_every_table_but_the_comments_as_counted_by_hand(tmp_path):
+    import json
+
+    from tests.service_history import SINCE, UNTIL
+
+    env, expected = seeded_hub_database(tmp_path)
+    printed = bot("report", "--since", SINCE, "--until", UNTIL, "--format", "json", env=env)
+
+    assert printed.returncode == 0, printed.stderr
+    report = json.loads(printed.stdout)
+    assert report["period"] == {"since": SINCE, "until": UNTIL, "timezone": "UTC"}
+    assert {table["name"]: table["rows"] for table in report["tables"]} == {
+        name: rows for name, rows in expected.items() if name != "comments"
+    }
+    comments = bot("report", "--since", SINCE, "--until", UNTIL, "--format", "json", "--table", "comments",
+                   "--search", "LOVE shop", env=env)  # fmt: skip
+    assert [table["rows"] for table in json.loads(comments.stdout)["tables"]] == [
+        [row for row in expected["comments"] if row["comment"] == "Love the SHOP"]
+    ]
+
+
+def test_report_as_csv_writes_one_table(tmp_path):
+    from tests.service_history import FORMULA, SINCE, UNTIL
+
+    env, _ = seeded_hub_database(tmp_path)
+    satisfaction = bot("report", "--since", SINCE, "--until", UNTIL, "--format", "csv", "--table", "satisfaction",
+                       env=env)  # fmt: skip
+    comments = bot("report", "--since", SINCE, "--until", UNTIL, "--format", "csv", "--table", "comments",
+                   "--search", "hyperlink", env=env)  # fmt: skip
+
+    assert satisfaction.returncode == 0, satisfaction.stderr
+    assert satisfaction.stdout.replace("\r\n", "\n") == (
+        "Credited to,Ratings,Rated 4-5,CSAT,Average rating,NPS answers,Promoters,Detractors,NPS\n"
+        "Bot,4,2,0.5,3.25,3,2,0,66.7\n"
+        "Ada (history agent),3,2,0.6667,3.67,2,1,1,0.0\n"
+        "Ben (history agent),2,1,0.5,4.0,2,0,1,-50.0\n"
+    )
+    assert comments.returncode == 0, comments.stderr
+    assert "'" + FORMULA.replace('"', '""') in comments.stdout and len(comments.stdout.splitlines()) == 2
+
+
+def test_report_refuses_bad_requests_with_exit_status_2(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}"}
+    no_table = bot("report", "--format", "csv", env=env)
+    two_tables = bot("report", "--format", "csv", "--table", "agents", "--table", "daily", env=env)
+    bad_date = bot("report", "--since", "2025-02-30", env=env)
+    backwards = bot("report", "--since", "2025-05-12", "--until", "2025-05-11", env=env)
+    unknown = bot("report", "--table", "leaderboard", env=env)
+    end_of_time = bot("report", "--since", "9999-12-30", "--until", "9999-12-31", env=env)
+
+    assert (no_table.returncode, two_tables.returncode) == (2, 2)
+    assert "--format csv writes one table" in no_table.stderr and "--table NAME" in two_tables.stderr
+    assert bad_date.returncode == 2 and "error: 'since' must be a date like" in bad_date.stderr
+    assert backwards.returncode == 2 and "is after" in backwards.stderr
+    assert unknown.returncode == 2 and "invalid choice" in unknown.stderr
+    assert end_of_time.returncode == 2 and end_of_time.stderr.startswith("error: ")
+    assert no_table.stdout == two_tables.stdout == bad_date.stdout == backwards.stdout == ""
