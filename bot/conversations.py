@@ -42,6 +42,26 @@ class ConversationNotFound(LookupError):
 
 
 @dataclasses.dataclass(frozen=True)
+class FeedbackAnswer:
+    """A customer's answer to one rating or NPS question, and whom it credits (no agent: the bot)."""
+
+    request_id: int
+    round_id: int
+    question: str
+    score: int
+    handoff_id: int | None
+    agent_id: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "score": self.score,
+            "agent_id": self.agent_id,
+            "credited_to": "agent" if self.agent_id else "bot",
+        }
+
+
+@dataclasses.dataclass(frozen=True)
 class Customer:
     id: str
     channel: str
@@ -453,41 +473,108 @@ class ConversationStore:
 
         return await self._run(load)
 
-    async def rate(
-        self, conversation_id: str, score: int, comment: str | None, question: str = "csat"
-    ) -> dict[str, Any] | None:
-        """Store the customer's answer to `question` (`csat` 1-5 or `nps` 0-10), credited to the agent of the
-        last handoff (or the bot); once per handoff and question."""
-        table = FEEDBACK_TABLES[question]
+    async def ask_feedback(
+        self,
+        conversation_id: str,
+        text: str,
+        question: str,
+        buttons: list[dict[str, Any]],
+        after: FeedbackAnswer | None = None,
+    ) -> Message | None:
+        """Put a rating or NPS question to the customer and note whom its answer will credit.
 
-        def add(conn: Connection) -> dict[str, Any] | None:
-            conversation = conn.execute(select(t.conversations).where(t.conversations.c.id == conversation_id)).first()
-            if conversation is None:
+        A first question credits the agent of the handoff just resolved, or the bot; a follow-up (`after`) credits
+        whoever the answered one did, and is asked once per round (None if this round asked it already).
+        """
+        payload = {"rating_request": True, "question": question, "buttons": buttons}
+        requests = t.feedback_requests
+
+        def add(conn: Connection) -> Message | None:
+            if after is not None:
+                handoff_id, agent_id = after.handoff_id, after.agent_id
+                asked = conn.execute(
+                    select(requests.c.message_id).where(
+                        requests.c.round_id == after.round_id, requests.c.question == question
+                    )
+                ).first()
+                if asked is not None:
+                    return None
+            else:
+                row = conn.execute(
+                    select(t.conversations.c.state, t.conversations.c.handoff_id, t.handoffs.c.agent_id)
+                    .select_from(t.conversations)
+                    .outerjoin(t.handoffs, t.handoffs.c.id == t.conversations.c.handoff_id)
+                    .where(t.conversations.c.id == conversation_id)
+                ).one()
+                resolved = row.state == "resolved" and row.handoff_id is not None
+                handoff_id, agent_id = (row.handoff_id, row.agent_id) if resolved else (None, None)
+            (message,) = self._insert(conn, conversation_id, [NewMessage("system", text, payload)])
+            conn.execute(
+                insert(requests).values(
+                    message_id=message.id,
+                    conversation_id=conversation_id,
+                    question=question,
+                    handoff_id=handoff_id,
+                    agent_id=agent_id,
+                    round_id=after.round_id if after is not None else message.id,
+                )
+            )
+            return message
+
+        return await self._run(add)
+
+    async def answer_feedback(
+        self,
+        conversation: Conversation,
+        question: str,
+        score: int,
+        comment: str | None,
+        request_id: int | None = None,
+    ) -> FeedbackAnswer | None:
+        """Store the answer to one asked question (`request_id`, else this conversation's latest open one of that
+        kind); None when nothing of the customer's is open to answer (never asked, answered already)."""
+        requests = t.feedback_requests
+
+        def add(conn: Connection) -> FeedbackAnswer | None:
+            query = (
+                select(requests)
+                .join(t.conversations, t.conversations.c.id == requests.c.conversation_id)
+                .where(t.conversations.c.customer_id == conversation.customer_id, requests.c.question == question)
+            )
+            if request_id is not None:
+                query = query.where(requests.c.message_id == request_id)
+            else:
+                query = query.where(
+                    requests.c.conversation_id == conversation.id, requests.c.answered_at.is_(None)
+                ).order_by(requests.c.message_id.desc())
+            request = conn.execute(query.limit(1)).first()
+            if request is None:
                 return None
-            agent_id = None
-            handoff_id = conversation.handoff_id if conversation.state == "resolved" else None
-            if handoff_id is not None:
-                agent_id = conn.execute(select(t.handoffs.c.agent_id).where(t.handoffs.c.id == handoff_id)).scalar_one()
+            now = self._clock()
             try:
                 with conn.begin_nested():
+                    taken = conn.execute(
+                        update(requests)
+                        .where(requests.c.message_id == request.message_id, requests.c.answered_at.is_(None))
+                        .values(answered_at=now)
+                    ).rowcount
+                    if not taken:
+                        return None
                     conn.execute(
-                        insert(table).values(
-                            conversation_id=conversation_id,
-                            handoff_id=handoff_id,
-                            agent_id=agent_id,
+                        insert(FEEDBACK_TABLES[question]).values(
+                            conversation_id=request.conversation_id,
+                            handoff_id=request.handoff_id,
+                            agent_id=request.agent_id,
                             score=score,
                             comment=comment,
-                            created_at=self._clock(),
+                            created_at=now,
                         )
                     )
             except IntegrityError:
                 return None
-            return {
-                "question": question,
-                "score": score,
-                "agent_id": agent_id,
-                "credited_to": "agent" if agent_id else "bot",
-            }
+            return FeedbackAnswer(
+                request.message_id, request.round_id, question, score, request.handoff_id, request.agent_id
+            )
 
         return await self._run(add)
 

@@ -13,7 +13,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from bot.agents import Agent, AgentStore
-from bot.conversations import Conversation, ConversationStore, Message, NewMessage
+from bot.conversations import Conversation, ConversationStore, FeedbackAnswer, Message, NewMessage
 from bot.events import QUEUE_TOPIC, EventBus, agent_topic, conversation_topic
 from bot.queue import HandoffQueue
 from bot.rasa_client import RasaClient, RasaUnavailable
@@ -267,31 +267,44 @@ class Hub:
             await self.assign_waiting()
 
     async def rate(
-        self, conversation: Conversation, score: int, comment: str | None, question: str = "csat"
+        self,
+        conversation: Conversation,
+        score: int,
+        comment: str | None,
+        question: str = "csat",
+        request_id: int | None = None,
     ) -> dict[str, Any] | None:
-        """Store an answer; then the shop's next question, if it asks more than one, or a thank-you."""
-        rating = await self.conversations.rate(conversation.id, score, comment, question)
-        if rating is None:
+        """Store an answer to a question the customer was asked; then the shop's next question, or a thank-you."""
+        answer = await self.conversations.answer_feedback(conversation, question, score, comment, request_id)
+        if answer is None:
             return None
+        logger.info(
+            "conversation=%s feedback question=%s score=%s agent=%s", conversation.id, question, score, answer.agent_id
+        )
         questions = self.settings.feedback_questions
         following = questions[questions.index(question) + 1 :] if question in questions else ()
-        if following:
-            await self._ask_feedback(conversation, "Thank you! One more question.", following[0])
-        else:
+        asked = following and await self._ask_feedback(
+            conversation, "Thank you! One more question.", following[0], after=answer
+        )
+        if not asked:
             await self.say(conversation, "system", "Thank you for your feedback!")
-        return rating
+        return answer.to_json()
 
     async def _ask_feedback(
-        self, conversation: Conversation, lead: str, question: str | None = None, subject: str = "we"
-    ) -> None:
+        self,
+        conversation: Conversation,
+        lead: str,
+        question: str | None = None,
+        subject: str = "we",
+        after: FeedbackAnswer | None = None,
+    ) -> bool:
         question = question or self.settings.feedback_questions[0]
         prompt, buttons = FEEDBACK_PROMPTS[question]
-        await self.say(
-            conversation,
-            "system",
-            f"{lead} {prompt.format(subject=subject)}",
-            {"rating_request": True, "question": question, "buttons": buttons},
-        )
+        text = f"{lead} {prompt.format(subject=subject)}"
+        message = await self.conversations.ask_feedback(conversation.id, text, question, buttons, after)
+        if message is not None:
+            await self._publish_message(message)
+        return message is not None
 
     async def publish_state(self, conversation: Conversation) -> None:
         event: dict[str, Any] = {"type": "state", "conversation_id": conversation.id, "state": conversation.state}

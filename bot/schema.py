@@ -165,6 +165,20 @@ ratings = Table(
     Column("created_at", DateTime, nullable=False, index=True),
 )
 
+feedback_requests = Table(
+    "hub_feedback_requests",
+    metadata,
+    Column("message_id", Integer, ForeignKey("hub_messages.id"), primary_key=True),
+    Column("conversation_id", String(36), ForeignKey("hub_conversations.id"), nullable=False, index=True),
+    Column("question", String(8), nullable=False),
+    Column("handoff_id", Integer, ForeignKey("hub_handoffs.id")),
+    Column("agent_id", Integer, ForeignKey("hub_agents.id")),
+    Column("round_id", Integer, nullable=False, index=True),
+    Column("answered_at", DateTime),
+)
+"""Every rating or NPS question put to a customer, with whom an answer will credit (decided when it is asked)
+and whether it was answered: only asked questions can be answered, each once."""
+
 nps_scores = Table(
     "hub_nps_scores",
     metadata,

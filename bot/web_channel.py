@@ -139,10 +139,13 @@ class CustomerSocket:
             score = frame.get("score")
             if not isinstance(score, int) or isinstance(score, bool) or score not in scale:
                 raise ProtocolError("bad_rating", f"A rating is a whole number from {scale[0]} to {scale[-1]}.")
+            request_id = frame.get("message_id")
+            if request_id is not None and (not isinstance(request_id, int) or isinstance(request_id, bool)):
+                raise ProtocolError("bad_rating", "message_id is the id of the rating request answered.")
             comment = frame.get("comment")
             comment = self._text(comment) if comment else None
             current = await self._hub.conversations.get(self._conversation.id)
-            rating = await self._hub.rate(current, score, comment, question)
+            rating = await self._hub.rate(current, score, comment, question, request_id)
             self._outbox.put_nowait({"type": "rated", "accepted": rating is not None})
         elif kind == "ping":
             self._outbox.put_nowait({"type": "pong"})

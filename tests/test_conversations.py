@@ -121,33 +121,56 @@ def test_a_conversation_already_queued_is_not_queued_twice(store):
     assert queue(store, conversation) is None
 
 
+def resolved_by(store, conversation, username="sam"):
+    queue(store, conversation)
+    sam = agent(store, username)
+    run(store.claim(conversation.id, sam.id))
+    run(store.resolve(conversation.id, sam.id))
+    return sam, run(store.get(conversation.id))
+
+
+def ask(store, conversation, question="csat", after=None):
+    return run(store.ask_feedback(conversation.id, "How did we do?", question, [], after))
+
+
 def test_a_rating_is_credited_to_the_agent_once_and_to_the_bot_otherwise(store):
     bot_only = new_conversation(store, "bot-only")
-    assert run(store.rate(bot_only.id, 4, None)) == {
+    ask(store, bot_only)
+    assert run(store.answer_feedback(bot_only, "csat", 4, None)).to_json() == {
         "question": "csat",
         "score": 4,
         "agent_id": None,
         "credited_to": "bot",
     }
-    conversation = new_conversation(store)
-    queue(store, conversation)
-    sam = agent(store)
-    run(store.claim(conversation.id, sam.id))
-    run(store.resolve(conversation.id, sam.id))
-    assert run(store.rate(conversation.id, 5, "great"))["agent_id"] == sam.id
-    assert run(store.rate(conversation.id, 1, "changed my mind")) is None
+    sam, conversation = resolved_by(store, new_conversation(store))
+    request = ask(store, conversation)
+    assert run(store.answer_feedback(conversation, "csat", 5, "great", request.id)).agent_id == sam.id
+    assert run(store.answer_feedback(conversation, "csat", 1, "changed my mind", request.id)) is None
+    assert run(store.answer_feedback(conversation, "csat", 1, "changed my mind")) is None
 
 
-def test_an_nps_answer_is_credited_like_a_rating_and_kept_apart_from_it(store):
+def test_only_questions_that_were_asked_can_be_answered_and_each_once(store):
     conversation = new_conversation(store)
-    queue(store, conversation)
-    sam = agent(store)
-    run(store.claim(conversation.id, sam.id))
-    run(store.resolve(conversation.id, sam.id))
-    assert run(store.rate(conversation.id, 4, None))["question"] == "csat"
-    nps = run(store.rate(conversation.id, 9, "would tell my sister", "nps"))
-    assert nps == {"question": "nps", "score": 9, "agent_id": sam.id, "credited_to": "agent"}
-    assert run(store.rate(conversation.id, 10, None, "nps")) is None
+    assert run(store.answer_feedback(conversation, "csat", 5, None)) is None
+    ask(store, conversation)
+    assert run(store.answer_feedback(conversation, "nps", 10, None)) is None
+    assert run(store.answer_feedback(conversation, "csat", 5, None)) is not None
+    assert run(store.answer_feedback(conversation, "csat", 5, None)) is None
+    stranger = new_conversation(store, "someone-else")
+    request = ask(store, stranger)
+    assert run(store.answer_feedback(conversation, "csat", 1, None, request.id)) is None
+    with store.engine.connect() as conn:
+        assert conn.execute(select(t.ratings.c.score)).scalars().all() == [5]
+
+
+def test_an_nps_answer_credits_the_agent_the_question_was_asked_for_even_after_the_bot_took_over(store):
+    sam, conversation = resolved_by(store, new_conversation(store))
+    first = run(store.answer_feedback(conversation, "csat", 4, None, ask(store, conversation).id))
+    follow_up = ask(store, conversation, "nps", after=first)
+    assert ask(store, conversation, "nps", after=first) is None
+    run(store.back_to_bot(conversation.id))
+    nps = run(store.answer_feedback(run(store.get(conversation.id)), "nps", 9, "would tell my sister", follow_up.id))
+    assert nps.to_json() == {"question": "nps", "score": 9, "agent_id": sam.id, "credited_to": "agent"}
     with store.engine.connect() as conn:
         assert conn.execute(select(t.nps_scores.c.score, t.nps_scores.c.comment)).all() == [(9, "would tell my sister")]
         assert conn.execute(select(t.ratings.c.score)).scalars().all() == [4]

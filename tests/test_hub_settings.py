@@ -118,3 +118,40 @@ def test_an_unknown_telegram_mode_is_a_configuration_error(mode):
 def test_a_bad_poll_timeout_names_the_variable(value):
     with pytest.raises(ConfigurationError, match="TELEGRAM_POLL_TIMEOUT"):
         HubSettings.from_env({"TELEGRAM_POLL_TIMEOUT": value})
+
+
+def test_the_shop_asks_csat_after_a_conversation_unless_it_says_otherwise():
+    assert HubSettings.from_env({}).feedback_questions == ("csat",)
+
+
+@pytest.mark.parametrize(
+    ("value", "questions"),
+    [
+        ("csat", ("csat",)),
+        ("nps", ("nps",)),
+        ("csat,nps", ("csat", "nps")),
+        (" NPS , csat ", ("nps", "csat")),
+        ("nps,nps", ("nps",)),
+        ("csat,nps,csat", ("csat", "nps")),
+    ],
+)
+def test_feedback_questions_are_asked_in_the_order_given_once_each(value, questions):
+    assert HubSettings.from_env({"FEEDBACK_QUESTIONS": value}).feedback_questions == questions
+
+
+@pytest.mark.parametrize("value", ["", " , ", "stars", "csat,foo", "csat;nps"])
+def test_an_unknown_feedback_question_is_a_configuration_error_that_says_what_is_allowed(value):
+    with pytest.raises(ConfigurationError, match="FEEDBACK_QUESTIONS must be csat, nps or csat,nps") as error:
+        HubSettings.from_env({"FEEDBACK_QUESTIONS": value})
+    assert repr(value) in str(error.value)
+
+
+def test_a_conversation_ends_after_a_day_idle_unless_the_shop_says_otherwise():
+    assert HubSettings.from_env({}).conversation_idle_minutes == 24 * 60
+    assert HubSettings.from_env({"CONVERSATION_IDLE_MINUTES": "30"}).conversation_idle_minutes == 30
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "ten", "1.5", ""])
+def test_idle_minutes_must_be_a_positive_whole_number(value):
+    with pytest.raises(ConfigurationError, match="CONVERSATION_IDLE_MINUTES"):
+        HubSettings.from_env({"CONVERSATION_IDLE_MINUTES": value})

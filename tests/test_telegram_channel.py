@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.telegram_channel import _rating
 from tests.rasa_stack import RasaStack
 from tests.telegram_api import TelegramApiServer, make_user
 
@@ -121,3 +122,25 @@ def test_without_a_token_the_channel_is_off_with_a_clear_line_and_the_hub_runs(a
     assert status == 404 and body["error"]["code"] == "telegram_off"
     with urllib.request.urlopen(f"{assistant.hub_url}/healthz", timeout=10) as response:
         assert json.loads(response.read())["ok"] is True
+
+
+@pytest.mark.parametrize(
+    ("request_payload", "tapped", "rating"),
+    [
+        ({"rating_request": True, "question": "csat"}, "5", ("csat", 5)),
+        ({"rating_request": True}, "1", ("csat", 1)),
+        ({"rating_request": True, "question": "nps"}, "0", ("nps", 0)),
+        ({"rating_request": True, "question": "nps"}, "10", ("nps", 10)),
+        ({"rating_request": True, "question": "csat"}, "0", None),
+        ({"rating_request": True}, "6", None),
+        ({"rating_request": True, "question": "nps"}, "11", None),
+        ({"rating_request": True, "question": "nps"}, "-1", None),
+        ({"rating_request": True, "question": "nps"}, " 9", None),
+        ({"rating_request": True, "question": "nps"}, "٩", None),
+        ({"rating_request": True, "question": "stars"}, "5", None),
+        ({"question": "nps"}, "9", None),
+        ({}, "5", None),
+    ],
+)
+def test_a_tap_rates_only_on_its_requests_scale(request_payload, tapped, rating):
+    assert _rating(request_payload, tapped) == rating

@@ -26,25 +26,39 @@ def telegram() -> Iterator[TelegramApiServer]:
         yield api
 
 
+def hub_env(telegram: TelegramApiServer, database, **extra: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": f"sqlite:///{database}",
+        "TELEGRAM_TOKEN": telegram.token,
+        "TELEGRAM_API_URL": telegram.url,
+        "TELEGRAM_WEBHOOK_URL": PUBLIC_URL,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "MAX_MESSAGE_CHARS": "6000",
+        **extra,
+    }
+
+
 @pytest.fixture(scope="module")
 def telegram_hub(assistant: RasaStack, telegram: TelegramApiServer, tmp_path_factory) -> Iterator[RasaStack]:
     database = tmp_path_factory.mktemp("telegram_hub") / "hub.db"
-    assistant.start_hub(
-        env={
-            "DATABASE_URL": f"sqlite:///{database}",
-            "TELEGRAM_TOKEN": telegram.token,
-            "TELEGRAM_API_URL": telegram.url,
-            "TELEGRAM_WEBHOOK_URL": PUBLIC_URL,
-            "TELEGRAM_WEBHOOK_SECRET": SECRET,
-            "MAX_MESSAGE_CHARS": "6000",
-        }
-    )
+    assistant.start_hub(env=hub_env(telegram, database))
     assistant.hub_database = database
     telegram.wait_for("setWebhook")
     try:
         yield assistant
     finally:
         assistant.stop_hub()
+
+
+@pytest.fixture
+def hub_asking_both(telegram_hub: RasaStack, telegram: TelegramApiServer) -> Iterator[RasaStack]:
+    """The module's hub restarted with FEEDBACK_QUESTIONS=csat,nps (stars, then how likely to recommend us)."""
+    database = telegram_hub.hub_database
+    telegram_hub.start_hub(env=hub_env(telegram, database, FEEDBACK_QUESTIONS="csat,nps"))
+    try:
+        yield telegram_hub
+    finally:
+        telegram_hub.start_hub(env=hub_env(telegram, database))
 
 
 class Customer:
@@ -248,6 +262,72 @@ def test_a_whole_handoff_over_telegram_with_an_agent_in_the_console(telegram_hub
             await agent.close()
 
     run(scenario)
+
+
+def feedback(hub: RasaStack, conversation_id: str) -> tuple[list[tuple], list[tuple]]:
+    """The (score, agent_id) answers stored for the conversation: stars, then how likely to recommend us."""
+    with create_engine(f"sqlite:///{hub.hub_database}").connect() as conn:
+        stars, nps = (
+            [
+                tuple(row)
+                for row in conn.execute(
+                    select(table.c.score, table.c.agent_id).where(table.c.conversation_id == conversation_id)
+                )
+            ]
+            for table in (t.ratings, t.nps_scores)
+        )
+    return stars, nps
+
+
+def test_a_shop_asking_both_questions_gets_stars_then_a_0_to_10_keyboard_on_telegram(hub_asking_both, telegram):
+    async def scenario():
+        customer = Customer(hub_asking_both, telegram, first_name="Noor")
+        agent = AgentClient(hub_asking_both.hub_url)
+        try:
+            conversation_id = await with_an_agent(customer, agent)
+            assert (await agent.post(f"/api/conversations/{conversation_id}/resolve")).status_code == 200
+            return customer, conversation_id, agent.agent["id"]
+        finally:
+            await agent.close()
+
+    customer, conversation_id, agent_id = run(scenario)
+    asked = customer.wait_for_text("How did we do?")
+    assert "recommend" not in asked["text"]
+    stars = asked["reply_markup"]["inline_keyboard"]
+    assert len(stars) == 1 and len(stars[0]) == 5
+    star_message_id = stars[0][0]["callback_data"].split(":")[1]
+    forged_star = telegram.callback_update(f"b:{star_message_id}:5", user=customer.user, strict=False)
+    assert customer.post(forged_star)[0] == 200
+    telegram.wait_for(
+        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == forged_star["callback_query"]["id"]
+    )
+    assert feedback(hub_asking_both, conversation_id) == ([], [])
+    five = next(b for b in stars[0] if b["text"].endswith("5"))
+    assert customer.post(telegram.callback_update(five["callback_data"], user=customer.user))[0] == 200
+
+    nps = customer.wait_for_text("One more question")
+    assert "How likely are you to recommend us" in nps["text"]
+    rows = nps["reply_markup"]["inline_keyboard"]
+    assert [[b["text"] for b in row] for row in rows] == [["0", "1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"]]
+    assert feedback(hub_asking_both, conversation_id) == ([(5, agent_id)], [])
+    nps_message_id = rows[0][0]["callback_data"].split(":")[1]
+    assert nps_message_id != star_message_id
+    forged = telegram.callback_update(f"b:{nps_message_id}:11", user=customer.user, strict=False)
+    assert customer.post(forged)[0] == 200
+    telegram.wait_for("answerCallbackQuery", lambda c: c.params["callback_query_id"] == forged["callback_query"]["id"])
+    assert feedback(hub_asking_both, conversation_id) == ([(5, agent_id)], []), "a score off the scale is ignored"
+
+    nine = next(b for b in rows[1] if b["text"] == "9")
+    assert customer.post(telegram.callback_update(nine["callback_data"], user=customer.user))[0] == 200
+    customer.wait_for_text("Thank you for your feedback")
+    assert feedback(hub_asking_both, conversation_id) == ([(5, agent_id)], [(9, agent_id)])
+
+    again = telegram.callback_update(rows[0][0]["callback_data"], user=customer.user, strict=False)
+    assert customer.post(again)[0] == 200
+    telegram.wait_for("answerCallbackQuery", lambda c: c.params["callback_query_id"] == again["callback_query"]["id"])
+    asyncio.run(asyncio.sleep(0.5))
+    assert feedback(hub_asking_both, conversation_id) == ([(5, agent_id)], [(9, agent_id)]), "answered once"
+    assert not [text for text in customer.sent() if "One more question" in text][1:], "NPS is asked once"
 
 
 def test_a_photo_during_an_agent_stretch_reaches_the_agent_with_its_file_id(telegram_hub, telegram):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import websockets
@@ -13,7 +15,8 @@ from sqlalchemy import func, select
 from actions.database import create_engine
 from actions.verification import sign_customer_id
 from bot import schema as t
-from tests.hub_clients import CustomerClient
+from tests.hub_clients import AgentClient, CustomerClient
+from tests.rasa_stack import RasaStack
 
 
 def run(scenario):
@@ -85,6 +88,9 @@ def test_a_new_widget_gets_a_new_token_and_conversation(hub):
         ({"type": "message", "client_id": "a2", "text": 42}, "bad_text"),
         ({"type": "message", "client_id": "a3", "text": "x" * 4001}, "too_long"),
         ({"type": "rating", "score": 9}, "bad_rating"),
+        ({"type": "rating", "score": 0}, "bad_rating"),
+        ({"type": "rating", "question": "csat", "score": 0}, "bad_rating"),
+        ({"type": "rating", "question": "csat", "score": True}, "bad_rating"),
         ({"type": "teleport"}, "unknown_type"),
     ],
 )
@@ -202,3 +208,179 @@ def test_a_shop_page_can_vouch_for_its_logged_in_customer(hub):
     assert refused["code"] == "bad_signature"
     assert "Station Road" in vouched_text
     assert "Station Road" not in forged_text
+
+
+@contextlib.contextmanager
+def hub_asking(hub: RasaStack, questions: str) -> Iterator[RasaStack]:
+    """The module's hub restarted on its database with FEEDBACK_QUESTIONS=`questions`, then as it was."""
+    database = f"sqlite:///{hub.hub_database}"
+    hub.start_hub(env={"DATABASE_URL": database, "FEEDBACK_QUESTIONS": questions})
+    try:
+        yield hub
+    finally:
+        hub.start_hub(env={"DATABASE_URL": database})
+
+
+def is_rating_request(question: str):
+    return lambda e: (
+        e["type"] == "message"
+        and (e["message"]["payload"] or {}).get("rating_request") is True
+        and e["message"]["payload"].get("question") == question
+    )
+
+
+async def resolved_by_an_agent(hub_url: str) -> tuple[CustomerClient, AgentClient]:
+    """A web customer asks for a person, the demo agent claims and resolves; both clients, still open."""
+    customer, agent = CustomerClient(hub_url), AgentClient(hub_url)
+    await customer.connect()
+    await customer.send_frame({"type": "human", "client_id": uuid.uuid4().hex})
+    await customer.wait_for(lambda e: e["type"] == "state" and e["state"] == "queued")
+    assert (await agent.login()).status_code == 200
+    assert (await agent.post(f"/api/conversations/{customer.conversation_id}/claim")).status_code == 200
+    assert (await agent.post(f"/api/conversations/{customer.conversation_id}/resolve")).status_code == 200
+    return customer, agent
+
+
+def feedback_rows(hub, conversation_id: str) -> dict[str, list[tuple]]:
+    with create_engine(f"sqlite:///{hub.hub_database}").connect() as conn:
+        return {
+            name: [
+                tuple(row)
+                for row in conn.execute(
+                    select(table.c.score, table.c.comment, table.c.agent_id, table.c.handoff_id)
+                    .where(table.c.conversation_id == conversation_id)
+                    .order_by(table.c.id)
+                )
+            ]
+            for name, table in (("csat", t.ratings), ("nps", t.nps_scores))
+        }
+
+
+BAD_NPS_FRAMES = [
+    {"type": "rating", "question": "nps", "score": 11},
+    {"type": "rating", "question": "nps", "score": -1},
+    {"type": "rating", "question": "nps", "score": True},
+    {"type": "rating", "question": "nps", "score": "7"},
+    {"type": "rating", "question": "nps", "score": 7.0},
+    {"type": "rating", "question": "nps"},
+    {"type": "rating", "question": "stars", "score": 7},
+    {"type": "rating", "question": None, "score": 7},
+    {"type": "rating", "question": ["nps"], "score": 7},
+]
+
+
+def test_a_shop_asking_nps_gets_a_0_to_10_answer_credited_to_the_agent_and_bad_ones_refused(hub):
+    async def scenario():
+        customer, agent = await resolved_by_an_agent(hub.hub_url)
+        try:
+            asked = await customer.wait_for(is_rating_request("nps"))
+            errors = []
+            for frame in BAD_NPS_FRAMES:
+                seen = len(customer.events)
+                await customer.send_frame(frame)
+                errors.append(await customer.wait_for(lambda e: e["type"] in {"error", "rated"}, after=seen))
+            seen = len(customer.events)
+            await customer.send_frame({"type": "rating", "question": "nps", "score": 0, "comment": "Too slow"})
+            rated = await customer.wait_for(lambda e: e["type"] == "rated", after=seen)
+            thanks = await customer.wait_for(
+                lambda e: e["type"] == "message" and e["message"]["sender"] == "system", after=seen
+            )
+            seen = len(customer.events)
+            await customer.send_frame({"type": "rating", "question": "nps", "score": 10})
+            again = await customer.wait_for(lambda e: e["type"] == "rated", after=seen)
+            return customer, agent.agent["id"], asked["message"], errors, rated, thanks["message"], again
+        finally:
+            await customer.close()
+            await agent.close()
+
+    with hub_asking(hub, "nps"):
+        customer, agent_id, asked, errors, rated, thanks, again = run(scenario)
+    assert asked["sender"] == "system" and "recommend us" in asked["text"]
+    assert [b["payload"] for b in asked["payload"]["buttons"]] == [str(n) for n in range(11)]
+    assert [(e["type"], e.get("code")) for e in errors] == [("error", "bad_rating")] * len(BAD_NPS_FRAMES)
+    assert "0 to 10" in errors[0]["message"]
+    assert rated["accepted"] is True and thanks["text"] == "Thank you for your feedback!"
+    assert again["accepted"] is False, "one answer per handoff"
+    rows = feedback_rows(hub, customer.conversation_id)
+    assert rows["csat"] == []
+    assert [row[:3] for row in rows["nps"]] == [(0, "Too slow", agent_id)] and rows["nps"][0][3] is not None
+
+
+def test_a_shop_asking_both_gets_the_stars_then_nps_credited_to_the_agent(hub):
+    async def scenario():
+        customer, agent = await resolved_by_an_agent(hub.hub_url)
+        try:
+            first = await customer.wait_for(is_rating_request("csat"))
+            asked_nps_too_soon = [e for e in customer.events if is_rating_request("nps")(e)]
+            seen = len(customer.events)
+            await customer.send_frame({"type": "rating", "question": "csat", "score": 4, "comment": "Kind"})
+            rated_csat = await customer.wait_for(lambda e: e["type"] == "rated", after=seen)
+            second = await customer.wait_for(is_rating_request("nps"), after=seen)
+            seen = len(customer.events)
+            await customer.send_frame({"type": "rating", "question": "nps", "score": 9})
+            rated_nps = await customer.wait_for(lambda e: e["type"] == "rated", after=seen)
+            thanks = await customer.wait_for(
+                lambda e: e["type"] == "message" and e["message"]["sender"] == "system", after=seen
+            )
+            await asyncio.sleep(0.3)
+            requests = [e for e in customer.events if e["type"] == "message" and "rating_request" in str(e)]
+            return (
+                customer,
+                agent.agent["id"],
+                first["message"],
+                asked_nps_too_soon,
+                rated_csat,
+                second["message"],
+                rated_nps,
+                thanks["message"],
+                requests,
+            )
+        finally:
+            await customer.close()
+            await agent.close()
+
+    with hub_asking(hub, "csat,nps"):
+        customer, agent_id, first, too_soon, rated_csat, second, rated_nps, thanks, requests = run(scenario)
+    assert "How did we do?" in first["text"]
+    assert [b["payload"] for b in first["payload"]["buttons"]] == ["5", "4", "3", "2", "1"]
+    assert too_soon == [], "NPS is asked only once the stars are answered"
+    assert rated_csat["accepted"] is True
+    assert second["sender"] == "system" and second["text"].startswith("Thank you! One more question.")
+    assert "recommend us" in second["text"] and second["id"] > first["id"]
+    assert rated_nps["accepted"] is True and thanks["text"] == "Thank you for your feedback!"
+    assert len(requests) == 2, "no third question after the last answer"
+    rows = feedback_rows(hub, customer.conversation_id)
+    assert [row[:3] for row in rows["csat"]] == [(4, "Kind", agent_id)]
+    assert [row[:3] for row in rows["nps"]] == [(9, None, agent_id)]
+    assert rows["csat"][0][3] == rows["nps"][0][3] is not None, "both credited to the same handoff"
+
+
+def test_answers_nobody_asked_for_are_refused_and_an_asked_question_counts_once(hub):
+    async def scenario():
+        customer = CustomerClient(hub.hub_url)
+        await customer.connect()
+        try:
+            verdicts = []
+            for frame in (
+                {"type": "rating", "question": "csat", "score": 5},
+                {"type": "rating", "question": "nps", "score": 10},
+                {"type": "rating", "question": "csat", "score": 5, "message_id": 1},
+            ):
+                seen = len(customer.events)
+                await customer.send_frame(frame)
+                verdicts.append((await customer.wait_for(lambda e: e["type"] == "rated", after=seen))["accepted"])
+            await customer.say("goodbye")
+            asked = await customer.wait_for(is_rating_request("csat"))
+            for score in (2, 5):
+                seen = len(customer.events)
+                await customer.send_frame(
+                    {"type": "rating", "question": "csat", "score": score, "message_id": asked["message"]["id"]}
+                )
+                verdicts.append((await customer.wait_for(lambda e: e["type"] == "rated", after=seen))["accepted"])
+            return customer, verdicts
+        finally:
+            await customer.close()
+
+    customer, verdicts = run(scenario)
+    assert verdicts == [False, False, False, True, False]
+    assert feedback_rows(hub, customer.conversation_id) == {"csat": [(2, None, None, None)], "nps": []}

@@ -7,7 +7,7 @@
  * (textContent / createTextNode), never as HTML.
  *
  * Protocol (see bot/web_channel.py): hello → welcome (token, history after last_id), message → ack,
- * message/state/typing broadcasts, button, human, rating → rated, error.
+ * message/state/typing broadcasts, button, human, rating (question csat 1–5 or nps 0–10) → rated, error.
  */
 (function () {
   "use strict";
@@ -51,7 +51,7 @@
     unread: 0,
     typingTimer: null,
     errorTimer: null,
-    pendingRating: null, // the rating widget waiting for the server's "rated"
+    pendingRatings: [], // rating widgets waiting for the server's "rated", oldest first (answered in order)
     wantsHuman: false, // "Talk to a person" pressed while still connecting
   };
 
@@ -424,6 +424,7 @@
       state.ws = null;
       state.welcomed = false;
       hideTyping();
+      failAllPendingRatings();
       scheduleReconnect();
     });
   }
@@ -567,8 +568,8 @@
         setDelivery(node, "failed", "Not sent: " + message);
       }
     }
-    if (frame.code === "bad_rating" && state.pendingRating) {
-      state.pendingRating.fail();
+    if (frame.code === "bad_rating") {
+      failPendingRating();
     }
     showError(message);
   }
@@ -716,7 +717,10 @@
     node.appendChild(el("div", { class: "fl-meta" }, formatTime(at)));
 
     if (payload && payload.rating_request === true) {
-      node.appendChild(buildRating(node, id));
+      var question = ratingQuestion(payload);
+      if (question) {
+        node.appendChild(buildRating(node, id, question));
+      }
     } else if (payload && Array.isArray(payload.buttons) && payload.buttons.length) {
       node.flButtons = payload.buttons; // rendered by refreshQuickReplies while this is the latest message
     }
@@ -781,7 +785,7 @@
     refreshRatings();
   }
 
-  /** Only the newest rating request can be answered: older, unanswered ones lose their stars. */
+  /** Only the newest rating request can be answered: older, unanswered ones lose their scale. */
   function refreshRatings() {
     var open = ui.messages.querySelectorAll(".fl-msg--rating .fl-rating.is-open");
     for (var i = 0; i < open.length - 1; i += 1) {
@@ -820,6 +824,22 @@
 
   /* -------------------------------------------------------------- rating */
 
+  /**
+   * The questions the hub may ask after a conversation (bot/hub.py FEEDBACK_PROMPTS): csat is 1–5 stars,
+   * nps is 0–10 "how likely are you to recommend us". A request without a question is csat (older messages).
+   */
+  var QUESTIONS = {
+    csat: { min: 1, max: 5 },
+    nps: { min: 0, max: 10 },
+  };
+
+  function ratingQuestion(payload) {
+    var question = payload.question === undefined || payload.question === null ? "csat" : payload.question;
+    return Object.prototype.hasOwnProperty.call(QUESTIONS, question) ? question : null;
+  }
+
+  // Rated requests are remembered by message id: each question is its own message, so answering the star
+  // rating never marks the "recommend us" question that follows it as answered.
   function ratedIds() {
     var ids = readJson(KEYS.rated, []);
     return Array.isArray(ids) ? ids : [];
@@ -836,21 +856,26 @@
     }
   }
 
-  /** 1–5 stars, then an optional comment: one rating frame with the score (and the comment, if any). */
-  function buildRating(messageNode, messageId) {
-    var box = el("div", { class: "fl-rating" });
-    var done = el("p", { class: "fl-rating-done", hidden: true });
+  /**
+   * The question's scale (1–5 stars, or 0–10 for nps), then an optional comment: one rating frame with the
+   * question, the score (and the comment, if any).
+   */
+  function buildRating(messageNode, messageId, question) {
+    var box = el("div", { class: "fl-rating", "data-question": question });
+    var done = el("p", { class: "fl-rating-done", role: "status", hidden: true });
+    messageNode.classList.add("fl-msg--rating");
     if (ratedIds().indexOf(messageId) >= 0) {
-      done.textContent = "Thanks for your rating!";
+      done.textContent = thanks(question, true);
       done.hidden = false;
       box.appendChild(done);
       return box;
     }
 
     box.classList.add("is-open");
-    var stars = el("div", { class: "fl-stars", role: "group", "aria-label": "Rate us from 1 to 5 stars" });
+    var range = QUESTIONS[question];
+    var scale = question === "nps" ? buildNpsScale(pick) : buildStars(pick);
     var form = el("div", { class: "fl-rating-form", hidden: true });
-    var chosen = el("p", { class: "fl-rating-chosen" });
+    var chosen = el("p", { class: "fl-rating-chosen", "data-testid": "fl-rating-chosen" });
     var comment = el("textarea", {
       class: "fl-rating-comment",
       rows: 2,
@@ -867,55 +892,67 @@
     form.appendChild(chosen);
     form.appendChild(comment);
     form.appendChild(actions);
-
-    var score = 0;
-    for (var n = 1; n <= 5; n += 1) {
-      stars.appendChild(buildStar(n, pick));
-    }
-    box.appendChild(stars);
+    box.appendChild(scale);
     box.appendChild(form);
     box.appendChild(done);
 
+    var score = null;
+
     function pick(value) {
       score = value;
-      Array.prototype.forEach.call(stars.children, function (star) {
-        var on = Number(star.dataset.score) <= value;
-        star.classList.toggle("is-on", on);
-        star.setAttribute("aria-pressed", on && Number(star.dataset.score) === value ? "true" : "false");
+      Array.prototype.forEach.call(scale.querySelectorAll("[data-score]"), function (button) {
+        var n = Number(button.dataset.score);
+        // Stars light up to the one chosen; on the 0–10 scale only the chosen number does.
+        button.classList.toggle("is-on", question === "csat" ? n <= value : n === value);
+        button.setAttribute("aria-pressed", n === value ? "true" : "false");
       });
-      chosen.textContent = "You chose " + value + " out of 5. Thank you!";
+      chosen.textContent = "You chose " + value + " out of " + range.max + ". Thank you!";
       form.hidden = false;
       comment.focus();
     }
 
     function submit(withComment) {
+      if (score === null) {
+        showError(question === "csat" ? "Pick a number of stars first." : "Pick a number from 0 to 10 first.");
+        return;
+      }
       var text = withComment ? comment.value.trim() : "";
-      var frame = { type: "rating", score: score };
+      var frame = { type: "rating", question: question, score: score, message_id: messageId };
       if (text) {
         frame.comment = text;
       }
-      if (!score || !sendFrame(frame)) {
-        showError(score ? "You're offline right now. Try again in a moment." : "Pick a number of stars first.");
+      if (!sendFrame(frame)) {
+        showError("You're offline right now. Try again in a moment.");
         return;
       }
-      send.disabled = true;
-      skip.disabled = true;
-      state.pendingRating = {
+      setBusy(true);
+      // Waiting for "rated": no longer open, so a newer request (the next question) does not remove it.
+      box.classList.remove("is-open");
+      box.classList.add("is-sending");
+      state.pendingRatings.push({
         finish: function (accepted) {
           rememberRated(messageId);
-          box.classList.remove("is-open");
-          stars.remove();
+          box.classList.remove("is-sending");
+          scale.remove();
           form.remove();
-          done.textContent = accepted
-            ? "Thanks for your rating!"
-            : "This conversation has been rated already. Thank you!";
+          done.textContent = thanks(question, accepted);
           done.hidden = false;
         },
         fail: function () {
-          send.disabled = false;
-          skip.disabled = false;
+          setBusy(false);
+          box.classList.remove("is-sending");
+          box.classList.add("is-open");
+          refreshRatings(); // a newer request may have come meanwhile: only that one can be answered
         },
-      };
+      });
+    }
+
+    function setBusy(busy) {
+      send.disabled = busy;
+      skip.disabled = busy;
+      Array.prototype.forEach.call(scale.querySelectorAll("button"), function (button) {
+        button.disabled = busy;
+      });
     }
 
     send.addEventListener("click", function () {
@@ -924,8 +961,23 @@
     skip.addEventListener("click", function () {
       submit(false);
     });
-    messageNode.classList.add("fl-msg--rating");
     return box;
+  }
+
+  function thanks(question, accepted) {
+    if (question === "nps") {
+      return accepted ? "Thanks for your answer!" : "You have answered this already. Thank you!";
+    }
+    return accepted ? "Thanks for your rating!" : "This conversation has been rated already. Thank you!";
+  }
+
+  function buildStars(onPick) {
+    var stars = el("div", { class: "fl-stars", role: "group", "aria-label": "Rate us from 1 to 5 stars" });
+    for (var n = 1; n <= 5; n += 1) {
+      stars.appendChild(buildStar(n, onPick));
+    }
+    moveFocusWithArrows(stars);
+    return stars;
   }
 
   function buildStar(score, onPick) {
@@ -943,11 +995,80 @@
     return star;
   }
 
-  function onRated(accepted) {
-    if (state.pendingRating) {
-      state.pendingRating.finish(accepted === true);
-      state.pendingRating = null;
+  /** 0–10 in two rows (0–5 above, 6–10 below, so 10 ends the scale on the right), captioned at both ends. */
+  function buildNpsScale(onPick) {
+    var wrap = el("div", { class: "fl-nps" });
+    var group = el("div", {
+      class: "fl-nps-scale",
+      role: "group",
+      "aria-label": "How likely are you to recommend us? From 0, not likely, to 10, very likely",
+      "data-testid": "fl-nps-scale",
+    });
+    for (var n = QUESTIONS.nps.min; n <= QUESTIONS.nps.max; n += 1) {
+      group.appendChild(buildNpsScore(n, onPick));
     }
+    moveFocusWithArrows(group);
+    // The group's label says what the ends mean; the captions, by 0 and by 10, are for the eye.
+    wrap.appendChild(el("p", { class: "fl-nps-caption fl-nps-caption--low", "aria-hidden": "true" }, "Not likely"));
+    wrap.appendChild(group);
+    wrap.appendChild(el("p", { class: "fl-nps-caption fl-nps-caption--high", "aria-hidden": "true" }, "Very likely"));
+    return wrap;
+  }
+
+  function buildNpsScore(score, onPick) {
+    var meaning = score === 0 ? ", not likely" : score === 10 ? ", very likely" : "";
+    var button = el("button", {
+      class: "fl-nps-score",
+      type: "button",
+      "data-testid": "fl-nps-score",
+      "data-score": score,
+      "aria-label": score + " out of 10" + meaning,
+      "aria-pressed": "false",
+    }, String(score));
+    button.addEventListener("click", function () {
+      onPick(score);
+    });
+    return button;
+  }
+
+  /** Arrow keys move to the previous or next score (as in a radio group), Home and End to the scale's ends. */
+  function moveFocusWithArrows(group) {
+    group.addEventListener("keydown", function (event) {
+      var buttons = Array.prototype.slice.call(group.querySelectorAll("button"));
+      var at = buttons.indexOf(document.activeElement);
+      var step = { ArrowLeft: -1, ArrowUp: -1, ArrowRight: 1, ArrowDown: 1 }[event.key];
+      var last = buttons.length - 1;
+      var to = event.key === "Home" ? 0 : event.key === "End" ? last : step ? at + step : null;
+      if (at < 0 || to === null) {
+        return;
+      }
+      event.preventDefault();
+      buttons[Math.max(0, Math.min(last, to))].focus();
+    });
+  }
+
+  function onRated(accepted) {
+    var pending = state.pendingRatings.shift();
+    if (pending) {
+      pending.finish(accepted === true);
+    }
+  }
+
+  /** A rating the hub refused (bad_rating): the oldest one waiting, as the hub answers frames in order. */
+  function failPendingRating() {
+    var pending = state.pendingRatings.shift();
+    if (pending) {
+      pending.fail();
+    }
+  }
+
+  /** The connection dropped before "rated" came: the customer may send those ratings again. */
+  function failAllPendingRatings() {
+    var pending = state.pendingRatings;
+    state.pendingRatings = [];
+    pending.forEach(function (item) {
+      item.fail();
+    });
   }
 
   /* ------------------------------------------------------------- sending */
