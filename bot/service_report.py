@@ -401,7 +401,7 @@ class ServiceReport:
                 select(
                     h.c.agent_id,
                     func.count(h.c.conversation_id.distinct()),
-                    func.sum(case((h.c.resolved_at.is_not(None), 1), else_=0)),
+                    func.count(case((h.c.resolved_at.is_not(None), h.c.conversation_id)).distinct()),
                 )
                 .where(*in_period)
                 .group_by(h.c.agent_id)

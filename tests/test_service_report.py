@@ -9,8 +9,10 @@ import datetime as dt
 import io
 
 import pytest
+from sqlalchemy import insert
 
 from actions.database import create_engine
+from bot import schema as t
 from bot.schema import create_schema
 from bot.service_report import MAX_DAYS, TABLES, Column, Period, ReportError, ServiceReport, Table, format_table
 from tests.postgres import fresh_postgres_database
@@ -393,3 +395,47 @@ def test_text_tables_never_pass_a_customers_control_characters_to_the_terminal()
     assert text.splitlines() == ["Comments", "Value", text.splitlines()[2]]
     assert not any(not ch.isprintable() for ch in text.replace("\n", ""))
     assert "red" in text and "alert" in text and "not a row" in text and "evil" in text
+
+
+def test_an_agent_who_resolves_a_conversation_twice_has_one_conversation_resolved(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+    create_schema(engine)
+    at = dt.datetime(2025, 5, 6, 10, 0)
+    with engine.begin() as conn:
+        agent_id = conn.execute(
+            insert(t.agents).values(
+                username="twice",
+                display_name="Twice",
+                password_hash="-",
+                role="agent",
+                capacity=3,
+                active=True,
+                created_at=at,
+            )
+        ).inserted_primary_key[0]
+        conn.execute(insert(t.customers).values(id="cu-twice", channel="web", external_id="twice", created_at=at))
+        conn.execute(
+            insert(t.conversations).values(
+                id="co-twice", customer_id="cu-twice", channel="web", state="resolved", created_at=at, updated_at=at
+            )
+        )
+        for hour in (1, 3):
+            requested = at + dt.timedelta(hours=hour)
+            conn.execute(
+                insert(t.handoffs).values(
+                    conversation_id="co-twice",
+                    reason="requested",
+                    priority="normal",
+                    summary="-",
+                    packet="{}",
+                    source="rasa",
+                    requested_at=requested,
+                    agent_id=agent_id,
+                    claimed_at=requested,
+                    first_reply_at=requested,
+                    resolved_at=requested + dt.timedelta(minutes=10),
+                )
+            )
+    (agents,) = run(ServiceReport(engine).tables(WEEK, ["agents"]))
+    twice = next(row for row in agents.rows if row["agent_id"] == agent_id)
+    assert (twice["conversations"], twice["resolved"]) == (1, 1)

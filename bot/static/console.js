@@ -1,8 +1,9 @@
 /*
- * Frontline agent console: the queue, conversations, replies, notes and order actions, and for trainers and
- * supervisors the review inbox (what the bot was unsure about, to label for the next training).
+ * Frontline agent console: the queue, conversations, replies, notes and order actions, for trainers and
+ * supervisors the review inbox (what the bot was unsure about, to label for the next training), and for
+ * supervisors the Insight page (satisfaction, containment, handoffs and waiting times for a period).
  *
- * Talks to the hub's console API (bot/console_api.py, bot/review_api.py): JSON over fetch with the session
+ * Talks to the hub's console API (bot/console_api.py, bot/review_api.py, bot/insight_api.py): JSON over fetch with the session
  * cookie, and the live socket /ws/agent for queue and conversation events. Every piece of text from customers, the bot or
  * agents is put in the page with textContent / createTextNode, never as HTML.
  */
@@ -18,6 +19,7 @@
   var MAX_NOTE_CHARS = 4000;
   var HANDLERS = { agent: true, supervisor: true }; // roles that take conversations and act on orders
   var REVIEWERS = { trainer: true, supervisor: true }; // roles that see the review inbox
+  var SUPERVISORS = { supervisor: true }; // roles that see the Insight page (the hub answers 403 to the others)
 
   var PRIORITY_LABELS = { urgent: "Urgent priority", high: "High priority", normal: "Normal priority" };
   var REASON_LABELS = {
@@ -76,9 +78,10 @@
     tickTimer: null,
     audio: null,
     replyClientId: null,
-    view: "queue", // or "review" (trainers and supervisors)
+    view: "queue", // or "review" (trainers and supervisors), or "insight" (supervisors)
     review: { status: "open", items: [], counts: null, intents: [], seq: 0 },
     modelPoll: null, // the next look at a model reload under way
+    insight: null, // the Insight page's period, figures, charts and comments: newInsight()
   };
 
   var $ = function (id) {
@@ -264,6 +267,10 @@
     return !!(state.agent && REVIEWERS[state.agent.role]);
   }
 
+  function canSeeInsight() {
+    return !!(state.agent && SUPERVISORS[state.agent.role]);
+  }
+
   /* ------------------------------------------------------------------ API */
 
   function ApiError(status, code, message) {
@@ -371,6 +378,7 @@
       renderQueue();
     });
     setupReview();
+    setupInsight();
     checkSession();
   }
 
@@ -461,6 +469,7 @@
     state.unreadMine.clear();
     closeConversation();
     resetReview();
+    resetInsight();
     updateAlert();
     $("boot").hidden = true;
     $("app").hidden = true;
@@ -1671,12 +1680,13 @@
   /* ----------------------------------------------------------------- views */
 
   /**
-   * Trainers and supervisors switch between the queue and the review inbox; agents only ever have the queue.
-   * Trainers, who take no conversations, land on the inbox. `#review` and `#conversation/<id>` in the address
-   * open those directly (a review item's conversation link opened in a new tab).
+   * Trainers and supervisors switch between the queue and the review inbox, supervisors also to Insight;
+   * agents only ever have the queue. Trainers, who take no conversations, land on the inbox. `#review`,
+   * `#insight` and `#conversation/<id>` in the address open those directly (a link opened in a new tab).
    */
   function startView() {
     $("views").hidden = !canReview();
+    $("view-insight").hidden = !canSeeInsight();
     var hash = window.location.hash;
     var match = /^#conversation\/(.+)$/.exec(hash);
     var conversationId = null;
@@ -1690,6 +1700,8 @@
     if (conversationId) {
       showView("queue");
       openConversation(conversationId);
+    } else if (canSeeInsight() && hash === "#insight") {
+      showView("insight");
     } else if (canReview() && (hash === "#review" || state.agent.role === "trainer")) {
       showView("review");
     } else {
@@ -1698,13 +1710,14 @@
   }
 
   function showView(name) {
-    if (name === "review" && !canReview()) {
+    if ((name === "review" && !canReview()) || (name === "insight" && !canSeeInsight())) {
       name = "queue";
     }
     state.view = name;
     $("workspace").hidden = name !== "queue";
     $("review").hidden = name !== "review";
-    ["queue", "review"].forEach(function (view) {
+    $("insight").hidden = name !== "insight";
+    ["queue", "review", "insight"].forEach(function (view) {
       var tab = $("view-" + view);
       if (view === name) {
         tab.setAttribute("aria-current", "page");
@@ -1713,12 +1726,15 @@
       }
     });
     if (window.history && window.history.replaceState) {
-      var url = window.location.pathname + window.location.search + (name === "review" ? "#review" : "");
+      var url = window.location.pathname + window.location.search + (name === "queue" ? "" : "#" + name);
       window.history.replaceState(null, "", url);
     }
     if (name === "review") {
       loadReview(state.review.status);
       checkReload();
+    }
+    if (name === "insight") {
+      showInsight();
     }
   }
 
@@ -2085,7 +2101,8 @@
     }
   }
 
-  /** A review item's conversation, in the console's conversation view (read only for trainers). */
+  /** A review item's (or an Insight comment's) conversation, in the console's conversation view; read only
+   * unless it is the signed-in agent's own. */
   function openFromReview(conversationId) {
     showView("queue");
     openConversation(conversationId);
@@ -2283,6 +2300,1011 @@
     append(card, el("h2", { class: "card__title", id: "reload-title" }, "Model reloaded"), text);
     replaceResult("reload-result", card);
     announce("Model reloaded: " + (status.model || "the new model") + ".");
+  }
+
+  /* ---------------------------------------------------------------- insight */
+
+  /*
+   * The supervisors' Insight page (bot/insight_api.py): headline tiles, three charts, every table of the report
+   * as the hub sends it (title, column labels and rows), and the comments customers left with their ratings.
+   * Periods are whole UTC days, `since` and `until` both included, as the hub counts them.
+   */
+
+  var INSIGHT_PRESETS = [7, 30, 90, 365];
+  var INSIGHT_DEFAULT_DAYS = 30;
+  var FRACTION_KEYS = { csat: true, containment: true, handoff_rate: true, rate: true }; // 0-1 → "55.6%"
+  var QUESTION_LABELS = { csat: "CSAT", nps: "NPS" };
+  var QUESTION_SCALES = { csat: 5, nps: 10 };
+  var CHART_COLORS = {
+    bot: "#1f5eff",
+    agent: "#067647",
+    contained: "#84adff",
+    handedOff: "#f79009",
+    line: "#1f5eff",
+    grid: "#eaecf0",
+    text: "#475467",
+  };
+  var DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+
+  function newInsight() {
+    return {
+      since: null,
+      until: null,
+      data: null, // the last GET /api/insight
+      loaded: false,
+      seq: 0,
+      charts: {}, // name → Chart, destroyed before each redraw
+      comments: { q: "", offset: 0, total: 0, limit: 50, seq: 0 },
+    };
+  }
+
+  state.insight = newInsight();
+
+  function setupInsight() {
+    Array.prototype.forEach.call(document.querySelectorAll("#insight-presets [data-days]"), function (button) {
+      button.addEventListener("click", function () {
+        var days = Number(button.getAttribute("data-days"));
+        setInsightPeriod(daysBefore(todayUtc(), days - 1), todayUtc());
+      });
+    });
+    ["insight-since", "insight-until"].forEach(function (id) {
+      $(id).addEventListener("change", function () {
+        var since = $("insight-since").value;
+        var until = $("insight-until").value;
+        if (DATE_PATTERN.test(since) && DATE_PATTERN.test(until)) {
+          setInsightPeriod(since, until);
+        }
+      });
+    });
+    $("insight-refresh").addEventListener("click", function () {
+      loadInsight();
+    });
+    $("insight-comments-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      searchComments();
+    });
+    $("insight-comments-search").addEventListener("search", function () {
+      if (!$("insight-comments-search").value && state.insight.comments.q) {
+        searchComments(); // the field's clear button (Enter is the form's submit)
+      }
+    });
+    $("insight-comments-prev").addEventListener("click", function () {
+      var comments = state.insight.comments;
+      loadComments(Math.max(0, comments.offset - comments.limit));
+    });
+    $("insight-comments-next").addEventListener("click", function () {
+      var comments = state.insight.comments;
+      loadComments(comments.offset + comments.limit);
+    });
+  }
+
+  /** Forget the figures of the previous session (another person may sign in on this screen). */
+  function resetInsight() {
+    destroyCharts();
+    var seq = state.insight ? state.insight.seq + 1 : 0;
+    var commentsSeq = state.insight ? state.insight.comments.seq + 1 : 0;
+    state.insight = newInsight();
+    state.insight.seq = seq;
+    state.insight.comments.seq = commentsSeq;
+    clear($("insight-tiles"));
+    clear($("insight-tables"));
+    clear($("insight-comments"));
+    $("insight-comments-search").value = "";
+    $("insight-comments-status").textContent = "";
+    $("insight-comments-pager").hidden = true;
+    $("insight-shown").textContent = "";
+    $("insight-empty").hidden = true;
+    setInsightError("");
+    $("insight").hidden = true;
+    $("view-insight").hidden = true;
+  }
+
+  /** The view is shown: the first time with the last 30 days; afterwards as it was left (Refresh reloads). */
+  function showInsight() {
+    if (!state.insight.since) {
+      var until = todayUtc();
+      state.insight.since = daysBefore(until, INSIGHT_DEFAULT_DAYS - 1);
+      state.insight.until = until;
+    }
+    renderInsightPeriod();
+    if (!state.insight.loaded) {
+      loadInsight();
+    }
+  }
+
+  function setInsightPeriod(since, until) {
+    state.insight.since = since;
+    state.insight.until = until;
+    state.insight.comments.offset = 0;
+    renderInsightPeriod();
+    loadInsight();
+  }
+
+  function todayUtc() {
+    return new Date().toISOString().slice(0, 10);
+  }
+
+  function daysBefore(day, days) {
+    var date = new Date(day + "T00:00:00Z");
+    date.setUTCDate(date.getUTCDate() - days);
+    return date.toISOString().slice(0, 10);
+  }
+
+  function dayCount(since, until) {
+    return Math.round((Date.parse(until + "T00:00:00Z") - Date.parse(since + "T00:00:00Z")) / 86400000) + 1;
+  }
+
+  /** A UTC day as people read it, e.g. "Mon, 3 Mar 2025" (in the browser's language). */
+  function formatDay(day, short) {
+    var date = new Date(day + "T00:00:00Z");
+    if (isNaN(date.getTime())) {
+      return String(day);
+    }
+    var options = short
+      ? { timeZone: "UTC", day: "numeric", month: "short" }
+      : { timeZone: "UTC", weekday: "short", day: "numeric", month: "short", year: "numeric" };
+    return date.toLocaleDateString([], options);
+  }
+
+  function formatUtcTime(iso) {
+    var time = parseTime(iso);
+    if (time === null) {
+      return "";
+    }
+    return (
+      new Date(time).toLocaleString([], {
+        timeZone: "UTC",
+        day: "numeric",
+        month: "short",
+        year: "numeric",
+        hour: "2-digit",
+        minute: "2-digit",
+      }) + " UTC"
+    );
+  }
+
+  function renderInsightPeriod() {
+    var insight = state.insight;
+    $("insight-since").value = insight.since || "";
+    $("insight-until").value = insight.until || "";
+    var today = todayUtc();
+    Array.prototype.forEach.call(document.querySelectorAll("#insight-presets [data-days]"), function (button) {
+      var days = Number(button.getAttribute("data-days"));
+      var pressed = insight.until === today && insight.since === daysBefore(today, days - 1);
+      button.setAttribute("aria-pressed", pressed ? "true" : "false");
+    });
+    updateCsvLinks();
+  }
+
+  function periodQuery(extra) {
+    var params = new URLSearchParams();
+    params.set("since", state.insight.since);
+    params.set("until", state.insight.until);
+    Object.keys(extra || {}).forEach(function (name) {
+      if (extra[name] !== "" && extra[name] !== null && extra[name] !== undefined) {
+        params.set(name, String(extra[name]));
+      }
+    });
+    return params.toString();
+  }
+
+  function csvHref(name, extra) {
+    return "/api/insight/" + encodeURIComponent(name) + ".csv?" + periodQuery(extra);
+  }
+
+  /** The CSV links follow the period (and the comment search) as soon as they change. */
+  function updateCsvLinks() {
+    Array.prototype.forEach.call(document.querySelectorAll("#insight-tables [data-csv-table]"), function (link) {
+      link.setAttribute("href", csvHref(link.getAttribute("data-csv-table")));
+    });
+    $("insight-comments-csv").setAttribute("href", csvHref("comments", { q: state.insight.comments.q }));
+  }
+
+  function setInsightError(message) {
+    var node = $("insight-error");
+    node.textContent = message || "";
+    node.hidden = !message;
+  }
+
+  /** GET /api/insight for the period; the comments follow. A later request wins over an earlier one. */
+  function loadInsight() {
+    if (!canSeeInsight() || !state.insight.since) {
+      return Promise.resolve();
+    }
+    var insight = state.insight;
+    insight.seq += 1;
+    var seq = insight.seq;
+    var body = $("insight-body");
+    body.setAttribute("aria-busy", "true");
+    $("insight-refresh").disabled = true;
+    $("insight-shown").textContent = "Loading " + describePeriod(insight.since, insight.until) + "…";
+    return api("GET", "/api/insight?" + periodQuery())
+      .then(function (data) {
+        if (seq !== state.insight.seq || !canSeeInsight()) {
+          return;
+        }
+        insight.data = data;
+        insight.loaded = true;
+        setInsightError("");
+        body.hidden = false;
+        var period = data.period || {};
+        insight.since = period.since || insight.since;
+        insight.until = period.until || insight.until;
+        renderInsightPeriod();
+        $("insight-shown").textContent = describePeriod(insight.since, insight.until);
+        renderInsight(data);
+        loadComments(insight.comments.offset);
+      })
+      .catch(function (error) {
+        if (seq !== state.insight.seq || error.status === 401) {
+          return;
+        }
+        insight.loaded = true; // a period the hub refuses stays shown with its reason, until it is changed
+        insight.data = null;
+        destroyCharts();
+        body.hidden = true;
+        $("insight-shown").textContent = "";
+        setInsightError(
+          error.status === 403
+            ? "Only supervisors can see the service figures."
+            : error.message || "The figures could not be loaded."
+        );
+      })
+      .then(function () {
+        if (seq === state.insight.seq) {
+          body.removeAttribute("aria-busy");
+          $("insight-refresh").disabled = false;
+        }
+      });
+  }
+
+  function describePeriod(since, until) {
+    var days = dayCount(since, until);
+    return formatDay(since) + " – " + formatDay(until) + " · " + days + (days === 1 ? " day" : " days") + " · UTC";
+  }
+
+  function tableNamed(data, name) {
+    var tables = Array.isArray(data.tables) ? data.tables : [];
+    for (var i = 0; i < tables.length; i += 1) {
+      if (tables[i] && tables[i].name === name) {
+        return tables[i];
+      }
+    }
+    return { name: name, title: name, columns: [], rows: [] };
+  }
+
+  function renderInsight(data) {
+    var satisfaction = tableNamed(data, "satisfaction").rows || [];
+    var containment = (tableNamed(data, "containment").rows || [])[0] || {};
+    var ratings = satisfaction.reduce(function (sum, row) {
+      return sum + (Number(row.ratings) || 0);
+    }, 0);
+    var conversations = Number(containment.conversations) || 0;
+    var empty = $("insight-empty");
+    empty.textContent =
+      !conversations && !ratings ? "Nothing in this period: no conversations and no ratings. Try a longer period." : "";
+    empty.hidden = !empty.textContent;
+    renderTiles(data);
+    renderCharts(data);
+    renderTables(data);
+  }
+
+  /* Formatting: null is "–"; every share comes with the count behind it. */
+
+  var NONE = "–";
+
+  function isNone(value) {
+    return value === null || value === undefined || value === "" || (typeof value === "number" && isNaN(value));
+  }
+
+  function trimNumber(value, digits) {
+    return String(Number(Number(value).toFixed(digits)));
+  }
+
+  function formatShare(fraction) {
+    return isNone(fraction) ? NONE : trimNumber(Number(fraction) * 100, 1) + "%";
+  }
+
+  function formatCount(value) {
+    return isNone(value) ? NONE : Number(value).toLocaleString();
+  }
+
+  function formatAverage(value) {
+    return isNone(value) ? NONE : trimNumber(value, 2);
+  }
+
+  function formatNps(value) {
+    if (isNone(value)) {
+      return NONE;
+    }
+    var number = Number(trimNumber(value, 1));
+    return (number > 0 ? "+" : "") + String(number);
+  }
+
+  /** Seconds as people say them: "45 s", "2 min 5 s", "3 h 10 min", "2 d 4 h". */
+  function formatSeconds(value) {
+    if (isNone(value)) {
+      return NONE;
+    }
+    var seconds = Number(value);
+    if (seconds < 10) {
+      return trimNumber(seconds, 1) + " s";
+    }
+    var total = Math.round(seconds);
+    if (total < 60) {
+      return total + " s";
+    }
+    var minutes = Math.floor(total / 60);
+    if (minutes < 60) {
+      return minutes + " min" + (total % 60 ? " " + (total % 60) + " s" : "");
+    }
+    var hours = Math.floor(minutes / 60);
+    if (hours < 24) {
+      return hours + " h" + (minutes % 60 ? " " + (minutes % 60) + " min" : "");
+    }
+    return Math.floor(hours / 24) + " d" + (hours % 24 ? " " + (hours % 24) + " h" : "");
+  }
+
+  function plural(count, one, many) {
+    return formatCount(count) + " " + (Number(count) === 1 ? one : many);
+  }
+
+  function isSecondsKey(key) {
+    return /_seconds$/.test(key);
+  }
+
+  function formatCell(key, value) {
+    if (isNone(value)) {
+      return NONE;
+    }
+    if (FRACTION_KEYS[key]) {
+      return formatShare(value);
+    }
+    if (isSecondsKey(key)) {
+      return formatSeconds(value);
+    }
+    if (key === "nps") {
+      return formatNps(value);
+    }
+    if (key === "average") {
+      return formatAverage(value);
+    }
+    if (key === "at") {
+      return formatUtcTime(value);
+    }
+    if (key === "question") {
+      return QUESTION_LABELS[value] || String(value);
+    }
+    return typeof value === "number" ? formatCount(value) : String(value);
+  }
+
+  /* Headline tiles */
+
+  function tile(name, label, value, detail, hint) {
+    var item = el("li", { class: "tile", "data-testid": "insight-tile-" + name, title: hint || null });
+    append(
+      item,
+      el("span", { class: "tile__label" }, label),
+      el("strong", { class: "tile__value", "data-testid": "insight-tile-value" }, value),
+      el("span", { class: "tile__detail muted small", "data-testid": "insight-tile-detail" }, detail)
+    );
+    if (value === NONE) {
+      item.classList.add("tile--none");
+    }
+    return item;
+  }
+
+  /** The agents' rows added up: shares from the counts, the average weighted by each agent's ratings. */
+  function agentsTogether(rows) {
+    var sum = { ratings: 0, satisfied: 0, weighted: 0, nps_answers: 0, promoters: 0, detractors: 0 };
+    rows.forEach(function (row) {
+      var count = Number(row.ratings) || 0;
+      sum.ratings += count;
+      sum.satisfied += Number(row.satisfied) || 0;
+      sum.weighted += count && !isNone(row.average) ? Number(row.average) * count : 0;
+      sum.nps_answers += Number(row.nps_answers) || 0;
+      sum.promoters += Number(row.promoters) || 0;
+      sum.detractors += Number(row.detractors) || 0;
+    });
+    return {
+      ratings: sum.ratings,
+      satisfied: sum.satisfied,
+      csat: sum.ratings ? sum.satisfied / sum.ratings : null,
+      average: sum.ratings ? sum.weighted / sum.ratings : null,
+      nps_answers: sum.nps_answers,
+      promoters: sum.promoters,
+      detractors: sum.detractors,
+      nps: sum.nps_answers ? (100 * (sum.promoters - sum.detractors)) / sum.nps_answers : null,
+    };
+  }
+
+  function csatTile(name, label, row) {
+    var count = Number(row.ratings) || 0;
+    return tile(
+      name,
+      label,
+      formatShare(row.csat),
+      count
+        ? "rated 4–5 · average " + formatAverage(row.average) + " of 5 · " + plural(count, "rating", "ratings")
+        : "No ratings in this period",
+      "CSAT: the share of 1–5 star ratings that were 4 or 5"
+    );
+  }
+
+  function npsTile(name, label, row) {
+    var count = Number(row.nps_answers) || 0;
+    return tile(
+      name,
+      label,
+      formatNps(row.nps),
+      count
+        ? plural(row.promoters, "promoter", "promoters") + ", " + plural(row.detractors, "detractor", "detractors") +
+            " · " + plural(count, "answer", "answers")
+        : "No NPS answers in this period",
+      "NPS: % promoters (9–10) minus % detractors (0–6), from -100 to +100"
+    );
+  }
+
+  function renderTiles(data) {
+    var list = clear($("insight-tiles"));
+    var satisfaction = tableNamed(data, "satisfaction").rows || [];
+    var bot = satisfaction.find(function (row) {
+      return row.agent_id === null || row.agent_id === undefined;
+    }) || { ratings: 0, nps_answers: 0 };
+    var agents = agentsTogether(
+      satisfaction.filter(function (row) {
+        return row !== bot;
+      })
+    );
+    var questions = Array.isArray(data.feedback_questions) ? data.feedback_questions : [];
+    var showNps =
+      questions.indexOf("nps") !== -1 ||
+      satisfaction.some(function (row) {
+        return Number(row.nps_answers) > 0;
+      });
+    var showCsat = questions.indexOf("csat") !== -1 || !showNps || (Number(bot.ratings) || 0) + agents.ratings > 0;
+    if (showCsat) {
+      append(list, csatTile("bot-csat", "Bot CSAT", bot), csatTile("agent-csat", "Agents' CSAT", agents));
+    }
+    if (showNps) {
+      append(list, npsTile("bot-nps", "Bot NPS", bot), npsTile("agent-nps", "Agents' NPS", agents));
+    }
+
+    var containment = (tableNamed(data, "containment").rows || [])[0] || {};
+    var conversations = Number(containment.conversations) || 0;
+    append(
+      list,
+      tile(
+        "containment",
+        "Containment",
+        formatShare(containment.containment),
+        conversations
+          ? formatCount(containment.contained) + " of " + plural(conversations, "conversation", "conversations") +
+              " finished by the bot"
+          : "No conversations in this period",
+        "Conversations the bot finished without handing the customer to a person"
+      ),
+      tile(
+        "handoff-rate",
+        "Handoff rate",
+        formatShare(containment.handoff_rate),
+        conversations
+          ? formatCount(containment.handed_off) + " of " + plural(conversations, "conversation", "conversations") +
+              " handed to a person"
+          : "No conversations in this period",
+        "Conversations in which the customer was handed to a person"
+      )
+    );
+
+    var times = tableNamed(data, "response_times").rows || [];
+    var wait = times.find(function (row) {
+      return row.key === "queue_wait";
+    }) || {};
+    var waited = Number(wait.count) || 0;
+    list.appendChild(
+      tile(
+        "queue-wait",
+        "Median queue wait",
+        formatSeconds(wait.median_seconds),
+        waited
+          ? "90% within " + formatSeconds(wait.p90_seconds) + " · " + plural(waited, "handoff", "handoffs") + " claimed"
+          : "No handoffs claimed in this period",
+        "From the handoff to an agent's claim"
+      )
+    );
+  }
+
+  /* Charts (Chart.js, bot/static/vendor/): destroyed and drawn again for every period, so none leaks. */
+
+  function destroyCharts() {
+    var charts = state.insight ? state.insight.charts : {};
+    Object.keys(charts).forEach(function (name) {
+      charts[name].destroy();
+      var canvas = $("insight-chart-" + name);
+      if (canvas) {
+        canvas.removeAttribute("data-points");
+        canvas.removeAttribute("data-drawn");
+      }
+    });
+    if (state.insight) {
+      state.insight.charts = {};
+    }
+  }
+
+  function chartEmpty(name, message) {
+    var note = document.querySelector("[data-empty-for=" + name + "]");
+    note.textContent = message || "";
+    note.hidden = !message;
+    $("insight-chart-" + name).parentNode.hidden = !!message;
+  }
+
+  /** Draw one chart; its canvas says how many points it drew (data-points) once it has been drawn. */
+  function drawChart(name, config, points, summary) {
+    var canvas = $("insight-chart-" + name);
+    canvas.setAttribute("aria-label", summary);
+    canvas.setAttribute("data-points", "0");
+    if (!points) {
+      return;
+    }
+    if (typeof window.Chart !== "function") {
+      chartEmpty(name, "The chart could not be drawn (its script did not load); the table below has the figures.");
+      return;
+    }
+    config.plugins = [
+      {
+        id: "frontlineDrawn",
+        afterRender: function () {
+          canvas.setAttribute("data-points", String(points));
+          canvas.setAttribute("data-drawn", "true");
+        },
+      },
+    ];
+    state.insight.charts[name] = new window.Chart(canvas, config);
+  }
+
+  function chartOptions(extra) {
+    var reduced = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    var options = {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: reduced ? false : { duration: 300 },
+      plugins: { legend: { labels: { boxWidth: 12, color: CHART_COLORS.text } } },
+      scales: {},
+    };
+    Object.keys(extra || {}).forEach(function (name) {
+      options[name] = extra[name];
+    });
+    return options;
+  }
+
+  function percentAxis() {
+    return {
+      min: 0,
+      max: 100,
+      ticks: {
+        color: CHART_COLORS.text,
+        callback: function (value) {
+          return value + "%";
+        },
+      },
+      grid: { color: CHART_COLORS.grid },
+    };
+  }
+
+  function dayAxis(stacked) {
+    return {
+      stacked: stacked,
+      ticks: { color: CHART_COLORS.text, maxRotation: 0, autoSkipPadding: 12 },
+      grid: { display: false },
+    };
+  }
+
+  function renderCharts(data) {
+    destroyCharts();
+    if (window.Chart && window.Chart.defaults) {
+      window.Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+      window.Chart.defaults.color = CHART_COLORS.text;
+    }
+    var daily = tableNamed(data, "daily").rows || [];
+    var labels = daily.map(function (row) {
+      return formatDay(row.day, true);
+    });
+
+    // CSAT by day (a line; days without ratings are skipped over, not drawn as 0%).
+    var csatPoints = daily.filter(function (row) {
+      return !isNone(row.csat);
+    }).length;
+    chartEmpty("csat", csatPoints ? "" : "No ratings in this period.");
+    drawChart(
+      "csat",
+      {
+        type: "line",
+        data: {
+          labels: labels,
+          datasets: [
+            {
+              label: "CSAT (rated 4–5)",
+              data: daily.map(function (row) {
+                return isNone(row.csat) ? null : Math.round(Number(row.csat) * 1000) / 10;
+              }),
+              borderColor: CHART_COLORS.line,
+              backgroundColor: CHART_COLORS.line,
+              pointRadius: daily.length > 60 ? 1 : 3,
+              spanGaps: true,
+              cubicInterpolationMode: "monotone", // no curve overshooting 0% or 100%
+            },
+          ],
+        },
+        options: chartOptions({
+          scales: { y: percentAxis(), x: dayAxis(false) },
+          plugins: {
+            legend: { display: false },
+            tooltip: {
+              callbacks: {
+                label: function (context) {
+                  var row = daily[context.dataIndex] || {};
+                  return "CSAT " + formatShare(row.csat) + " · " + plural(row.ratings, "rating", "ratings") +
+                    " · average " + formatAverage(row.average);
+                },
+              },
+            },
+          },
+        }),
+      },
+      csatPoints,
+      "CSAT by day: " + csatPoints + " of " + daily.length + " days had ratings. The By day table has the figures."
+    );
+
+    // Conversations by day, split into finished by the bot and handed to a person.
+    var busyDays = daily.filter(function (row) {
+      return Number(row.conversations) > 0;
+    }).length;
+    chartEmpty("handoffs", busyDays ? "" : "No conversations in this period.");
+    drawChart(
+      "handoffs",
+      {
+        type: "bar",
+        data: {
+          labels: labels,
+          datasets: [
+            {
+              label: "Finished by the bot",
+              data: daily.map(function (row) {
+                return Math.max(0, (Number(row.conversations) || 0) - (Number(row.handed_off) || 0));
+              }),
+              backgroundColor: CHART_COLORS.contained,
+              stack: "conversations",
+            },
+            {
+              label: "Handed to a person",
+              data: daily.map(function (row) {
+                return Number(row.handed_off) || 0;
+              }),
+              backgroundColor: CHART_COLORS.handedOff,
+              stack: "conversations",
+            },
+          ],
+        },
+        options: chartOptions({
+          scales: {
+            x: dayAxis(true),
+            y: {
+              stacked: true,
+              beginAtZero: true,
+              ticks: { precision: 0, color: CHART_COLORS.text },
+              grid: { color: CHART_COLORS.grid },
+            },
+          },
+          plugins: {
+            legend: { position: "bottom", labels: { boxWidth: 12 } },
+            tooltip: {
+              callbacks: {
+                footer: function (items) {
+                  var row = daily[items[0] ? items[0].dataIndex : 0] || {};
+                  return plural(row.conversations, "conversation", "conversations") + " · handoff rate " +
+                    formatShare(row.handoff_rate);
+                },
+              },
+            },
+          },
+        }),
+      },
+      busyDays,
+      "Conversations by day, finished by the bot or handed to a person: " + busyDays + " of " + daily.length +
+        " days had conversations. The By day table has the figures."
+    );
+
+    // CSAT of the bot and of each agent with ratings.
+    var rated = (tableNamed(data, "satisfaction").rows || []).filter(function (row) {
+      return Number(row.ratings) > 0;
+    });
+    chartEmpty("agents", rated.length ? "" : "No ratings in this period.");
+    drawChart(
+      "agents",
+      {
+        type: "bar",
+        data: {
+          labels: rated.map(function (row) {
+            var name = String(row.credited_to || "");
+            return (name.length > 22 ? name.slice(0, 21) + "…" : name) + " (" + formatCount(row.ratings) + ")";
+          }),
+          datasets: [
+            {
+              label: "CSAT (rated 4–5)",
+              data: rated.map(function (row) {
+                return Math.round(Number(row.csat) * 1000) / 10;
+              }),
+              backgroundColor: rated.map(function (row) {
+                return isNone(row.agent_id) ? CHART_COLORS.bot : CHART_COLORS.agent;
+              }),
+              maxBarThickness: 28,
+            },
+          ],
+        },
+        options: chartOptions({
+          indexAxis: "y",
+          scales: { x: percentAxis(), y: { ticks: { color: CHART_COLORS.text }, grid: { display: false } } },
+          plugins: {
+            legend: { display: false },
+            tooltip: {
+              callbacks: {
+                label: function (context) {
+                  var row = rated[context.dataIndex] || {};
+                  return "CSAT " + formatShare(row.csat) + " · average " + formatAverage(row.average) + " · " +
+                    plural(row.ratings, "rating", "ratings");
+                },
+              },
+            },
+          },
+        }),
+      },
+      rated.length,
+      "CSAT of " + rated.map(function (row) {
+        return row.credited_to + " " + formatShare(row.csat) + " of " + plural(row.ratings, "rating", "ratings");
+      }).join("; ") + "."
+    );
+    // The chart areas are sized by the page: keep them in step when the window changes (Chart.js listens too).
+  }
+
+  /* Tables: each drawn from the hub's columns and rows, with its CSV download. */
+
+  var TABLE_EMPTY = {
+    satisfaction: "No ratings in this period.",
+    handoff_reasons: "No handoffs in this period.",
+    handoff_intents: "No customer needs recorded in this period.",
+    agents: "No agents.",
+  };
+
+  /** Small tables two by two, big ones (many columns or rows) across the page; none left alone on a row. */
+  function renderTables(data) {
+    var box = clear($("insight-tables"));
+    var run = [];
+    function endRun() {
+      if (run.length % 2) {
+        run[run.length - 1].classList.add("insight-table-card--wide");
+      }
+      run = [];
+    }
+    (Array.isArray(data.tables) ? data.tables : []).forEach(function (table) {
+      if (!table || !table.name) {
+        return;
+      }
+      var columns = Array.isArray(table.columns) ? table.columns.length : 0;
+      var rows = Array.isArray(table.rows) ? table.rows.length : 0;
+      var card = insightTable(table);
+      if (columns > 5 || rows > 12) {
+        endRun();
+        card.classList.add("insight-table-card--wide");
+      } else {
+        run.push(card);
+      }
+      box.appendChild(card);
+    });
+    endRun();
+  }
+
+  function cellHint(key, value) {
+    if (isSecondsKey(key) && !isNone(value)) {
+      return String(value) + " s";
+    }
+    return key === "reason" ? REASON_LABELS[value] || null : null;
+  }
+
+  function insightTable(table) {
+    var columns = Array.isArray(table.columns) ? table.columns : [];
+    var rows = Array.isArray(table.rows) ? table.rows : [];
+    var titleId = "insight-table-title-" + table.name;
+    var card = el("section", {
+      class: "card insight-table-card",
+      "aria-labelledby": titleId,
+      "data-table": table.name,
+    });
+    var head = el("header", { class: "insight-table-card__header" });
+    var link = el(
+      "a",
+      {
+        class: "insight-csv",
+        href: csvHref(table.name),
+        download: true,
+        "data-csv-table": table.name,
+        "data-testid": "insight-csv-" + table.name,
+        "aria-describedby": titleId,
+      },
+      "Download CSV"
+    );
+    append(head, el("h2", { class: "card__title", id: titleId }, table.title || table.name), link);
+    card.appendChild(head);
+
+    var numeric = {};
+    columns.forEach(function (column) {
+      numeric[column.key] = rows.some(function (row) {
+        return typeof row[column.key] === "number";
+      });
+    });
+    var wrap = el("div", { class: "insight-table-wrap", tabindex: 0, "aria-labelledby": titleId, role: "region" });
+    var element = el("table", { class: "table insight-table", "data-testid": "insight-table-" + table.name });
+    var headRow = el("tr");
+    columns.forEach(function (column) {
+      // The hub labels time columns "(s)"; the page writes times out ("2 min 5 s"), so the unit goes.
+      var label = isSecondsKey(column.key) ? String(column.label).replace(/\s*\(s\)$/, "") : column.label;
+      headRow.appendChild(el("th", { scope: "col", class: numeric[column.key] ? "num" : null, "data-key": column.key }, label));
+    });
+    append(element, append(el("thead"), headRow));
+    var body = el("tbody");
+    rows.forEach(function (row) {
+      var tr = el("tr");
+      columns.forEach(function (column, index) {
+        var value = row[column.key];
+        var header = index === 0 && !numeric[column.key]; // the row's name (a day, an agent, a reason...)
+        var cell = el(
+          header ? "th" : "td",
+          {
+            scope: header ? "row" : null,
+            class: numeric[column.key] ? "num" : null,
+            "data-key": column.key,
+            "data-value": isNone(value) ? "" : String(value),
+            title: cellHint(column.key, value),
+          },
+          formatCell(column.key, value)
+        );
+        tr.appendChild(cell);
+      });
+      body.appendChild(tr);
+    });
+    if (!rows.length) {
+      var empty = el("tr", { class: "insight-table__empty" });
+      empty.appendChild(el("td", { colspan: Math.max(1, columns.length) }, TABLE_EMPTY[table.name] || "Nothing in this period."));
+      body.appendChild(empty);
+    }
+    element.appendChild(body);
+    wrap.appendChild(element);
+    card.appendChild(wrap);
+    return card;
+  }
+
+  /* Comments: customers' words, hostile or not, go in as text; each links to its conversation. */
+
+  function searchComments() {
+    var q = $("insight-comments-search").value.trim();
+    state.insight.comments.q = q;
+    updateCsvLinks();
+    loadComments(0);
+  }
+
+  function loadComments(offset) {
+    var insight = state.insight;
+    if (!canSeeInsight() || !insight.since) {
+      return Promise.resolve();
+    }
+    var comments = insight.comments;
+    comments.seq += 1;
+    var seq = comments.seq;
+    var list = $("insight-comments");
+    list.setAttribute("aria-busy", "true");
+    var path = "/api/insight/comments?" + periodQuery({ q: comments.q, offset: offset || 0 });
+    return api("GET", path)
+      .then(function (data) {
+        if (seq !== state.insight.comments.seq || !canSeeInsight()) {
+          return;
+        }
+        comments.offset = Number(data.offset) || 0;
+        comments.total = Number(data.total) || 0;
+        comments.limit = Number(data.limit) || 50;
+        var rows = data.table && Array.isArray(data.table.rows) ? data.table.rows : [];
+        renderComments(rows);
+      })
+      .catch(function (error) {
+        if (seq !== state.insight.comments.seq || error.status === 401) {
+          return;
+        }
+        clear(list);
+        $("insight-comments-pager").hidden = true;
+        var status = $("insight-comments-status");
+        status.textContent = error.message || "The comments could not be loaded.";
+        status.className = "action-error insight-comments__status";
+      })
+      .then(function () {
+        if (seq === state.insight.comments.seq) {
+          list.removeAttribute("aria-busy");
+        }
+      });
+  }
+
+  function renderComments(rows) {
+    var comments = state.insight.comments;
+    var list = clear($("insight-comments"));
+    var status = $("insight-comments-status");
+    status.className = "muted small insight-comments__status";
+    if (!comments.total) {
+      status.textContent = comments.q
+        ? "No comments with “" + comments.q + "” in this period."
+        : "No comments in this period: customers left ratings without words, or no ratings.";
+    } else {
+      status.textContent =
+        plural(comments.total, "comment", "comments") + (comments.q ? " with “" + comments.q + "”" : "") +
+        ", newest first.";
+    }
+    rows.forEach(function (row) {
+      list.appendChild(commentItem(row));
+    });
+    var first = comments.total ? comments.offset + 1 : 0;
+    var last = comments.offset + rows.length;
+    $("insight-comments-range").textContent = first + "–" + last + " of " + formatCount(comments.total);
+    $("insight-comments-prev").disabled = comments.offset <= 0;
+    $("insight-comments-next").disabled = last >= comments.total;
+    $("insight-comments-pager").hidden = comments.total <= comments.limit && comments.offset === 0;
+  }
+
+  function commentItem(row) {
+    var scale = QUESTION_SCALES[row.question] || 5;
+    var score = Number(row.score);
+    var tone = score >= (scale === 10 ? 9 : 4) ? "good" : score <= (scale === 10 ? 6 : 2) ? "bad" : "middling";
+    var textId = "insight-comment-" + String(row.question) + "-" + String(row.conversation_id) + "-" + String(row.at);
+    var item = el("li", {
+      class: "comment",
+      "data-testid": "insight-comment",
+      "data-conversation-id": row.conversation_id,
+      "data-question": row.question,
+      "data-score": row.score,
+    });
+    var top = el("div", { class: "comment__top" });
+    append(
+      top,
+      el(
+        "span",
+        {
+          class: "score score--" + tone,
+          "data-testid": "insight-comment-score",
+          title: (QUESTION_LABELS[row.question] || "") + " score",
+        },
+        String(row.score) + "/" + scale
+      ),
+      el("span", { class: "badge", "data-testid": "insight-comment-question" }, formatCell("question", row.question)),
+      el("span", { class: "comment__who", "data-testid": "insight-comment-credited" }, "Credited to " + (row.credited_to || "Bot")),
+      el("span", { class: "muted small" }, "via " + (row.channel || "web")),
+      el("time", { class: "comment__when muted small", datetime: row.at, "data-testid": "insight-comment-at" },
+        formatUtcTime(row.at))
+    );
+    var text = el("blockquote", { class: "comment__text", id: textId, "data-testid": "insight-comment-text" }, row.comment);
+    var link = el(
+      "a",
+      {
+        class: "comment__link",
+        href: "#conversation/" + encodeURIComponent(row.conversation_id),
+        "data-testid": "insight-comment-open",
+        "aria-describedby": textId,
+      },
+      "Open the conversation"
+    );
+    link.addEventListener("click", function (event) {
+      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) {
+        return; // a new tab or window: the console there opens it from the address
+      }
+      event.preventDefault();
+      openFromReview(row.conversation_id);
+    });
+    append(item, top, text, link);
+    return item;
   }
 
   /* ----------------------------------------------------------------- start */
