@@ -5,8 +5,9 @@
 Fills a fresh database (a SQLite file by default; `--database postgresql://...` for PostgreSQL) with a year of
 synthetic history: conversations spread over 365 days, five messages each, a fifth handed to one of eight
 agents with queue/reply/resolve times, ratings and NPS answers with comments, one or two intents each. Then
-starts the hub on it (no Rasa needed for the report) and times, as a signed-in supervisor, what the page asks
-for: `GET /api/insight` for the last 30, 90 and 365 days, a comment search and a CSV export.
+starts the hub on it (with the test suite's starter; the report needs no Rasa) and times, as a signed-in
+supervisor, what the page asks for: `GET /api/insight` for the last 30, 90 and 365 days, a comment search
+and a CSV export.
 """
 
 from __future__ import annotations
@@ -15,11 +16,8 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +29,9 @@ import httpx
 from sqlalchemy import func, insert, select, text
 
 from actions.database import create_engine
+from actions.demo_shop import create_demo_shop
 from bot import schema as t
+from tests.rasa_stack import RasaStack
 
 REASONS = ("requested", "emotional", "complex", "not_understood", "bot_error")
 INTENTS = ("track_order", "cancel_order", "get_refund", "get_invoice", "delivery_period", "payment_issue", "complaint")
@@ -156,12 +156,6 @@ def _flush(engine: Any, rows: dict[str, list[dict[str, Any]]]) -> None:
                 rows[key].clear()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def measure(hub_url: str, today: dt.date, runs: int) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=hub_url, timeout=120.0, headers={"Origin": hub_url}) as client:
         login = await client.post("/api/login", json={"username": "demo.supervisor", "password": "frontline-demo"})
@@ -190,17 +184,6 @@ async def measure(hub_url: str, today: dt.date, runs: int) -> dict[str, Any]:
         return results
 
 
-def _wait_for(hub_url: str, hub: subprocess.Popen[bytes], timeout: float = 120.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and hub.poll() is None:
-        try:
-            if httpx.get(f"{hub_url}/api/me", timeout=1).status_code == 401:
-                return True
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    return False
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--conversations", type=int, default=100_000)
@@ -214,25 +197,14 @@ def main() -> int:
     started = time.perf_counter()
     counts = seed(url, args.conversations, args.messages, today)
     seeded = time.perf_counter() - started
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "HUB_PORT": str(port),
-        "RASA_URL": f"http://127.0.0.1:{free_port()}",
-        "LOG_LEVEL": "WARNING",
-    }
-    log = (workdir / "hub.log").open("wb")
-    hub = subprocess.Popen([sys.executable, "-m", "bot"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    hub_url = f"http://127.0.0.1:{port}"
+    shop = workdir / "shop-template.db"
+    create_demo_shop(create_engine(f"sqlite:///{shop}"))
+    stack = RasaStack(workdir, shop)
+    stack.start_hub(env={"DATABASE_URL": url, "LOG_LEVEL": "WARNING"})
     try:
-        if not _wait_for(hub_url, hub):
-            print(f"the hub did not start; its log: {workdir / 'hub.log'}", file=sys.stderr)
-            return 1
-        timings = asyncio.run(measure(hub_url, today, args.runs))
+        timings = asyncio.run(measure(stack.hub_url, today, args.runs))
     finally:
-        hub.terminate()
-        hub.wait(timeout=20)
+        stack.stop_hub()
     print(
         json.dumps(
             {"database": url.split("://")[0], "seeded": counts, "seed_seconds": round(seeded, 1), "timings": timings},

@@ -125,7 +125,11 @@ async def _report(args: argparse.Namespace, settings: HubSettings) -> int:
     engine = create_engine(settings.database_url)
     ConversationStore(engine).create_schema()
     report = ServiceReport(engine)
-    tables = [await report.table(name, period, args.search) for name in names]
+    figures = [name for name in dict.fromkeys(names) if name != "comments"]
+    found = {table.name: table for table in await report.tables(period, figures)} if figures else {}
+    if "comments" in names:
+        found["comments"] = await report.comments(period, args.search, limit=None)
+    tables = [found[name] for name in dict.fromkeys(names)]
     if args.format == "csv":
         sys.stdout.write(tables[0].to_csv())
     elif args.format == "json":

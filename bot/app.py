@@ -27,7 +27,7 @@ from bot.order_desk import OrderDesk
 from bot.rasa_client import RasaClient
 from bot.review_api import review_api
 from bot.review_inbox import ReviewInbox
-from bot.service_report import ServiceReport
+from bot.service_report import ReportError, ServiceReport
 from bot.settings import HubSettings
 from bot.telegram_channel import CHANNEL as TELEGRAM
 from bot.telegram_channel import WEBHOOK_PATH, TelegramChannel
@@ -106,6 +106,10 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub")
     @app.exception(ApiError)
     async def api_error(request: Request, error: ApiError) -> HTTPResponse:
         return api_error_response(error)
+
+    @app.exception(ReportError)
+    async def report_error(request: Request, error: ReportError) -> HTTPResponse:
+        return api_error_response(ApiError(400, error.code, error.message))
 
     @app.exception(SanicException)
     async def http_error(request: Request, error: SanicException) -> HTTPResponse:

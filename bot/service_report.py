@@ -87,6 +87,10 @@ class Period:
         """The first moment after the period."""
         return dt.datetime.combine(self.until + dt.timedelta(days=1), dt.time())
 
+    def contains(self, moment: ColumnElement[Any]) -> ColumnElement[bool]:
+        """`moment` falls in the period (a range on an indexed time column)."""
+        return and_(moment >= self.start, moment < self.end)
+
     def days(self) -> list[dt.date]:
         return [self.since + dt.timedelta(days=n) for n in range((self.until - self.since).days + 1)]
 
@@ -310,7 +314,7 @@ class ServiceReport:
                 func.sum(case((t.ratings.c.score >= 4, 1), else_=0)),
                 func.avg(t.ratings.c.score),
             )
-            .where(t.ratings.c.created_at >= period.start, t.ratings.c.created_at < period.end)
+            .where(period.contains(t.ratings.c.created_at))
             .group_by(t.ratings.c.agent_id)
         ).all()
         nps = conn.execute(
@@ -320,12 +324,12 @@ class ServiceReport:
                 func.sum(case((t.nps_scores.c.score >= 9, 1), else_=0)),
                 func.sum(case((t.nps_scores.c.score <= 6, 1), else_=0)),
             )
-            .where(t.nps_scores.c.created_at >= period.start, t.nps_scores.c.created_at < period.end)
+            .where(period.contains(t.nps_scores.c.created_at))
             .group_by(t.nps_scores.c.agent_id)
         ).all()
         rows: dict[int | None, dict[str, Any]] = {None: _satisfaction_row(BOT, None)}
         for agent_id, count, satisfied, average in ratings:
-            row = rows.setdefault(agent_id, _satisfaction_row(names.get(agent_id, f"agent #{agent_id}"), agent_id))
+            row = rows.setdefault(agent_id, _satisfaction_row(_agent_name(names, agent_id), agent_id))
             row.update(
                 ratings=int(count),
                 satisfied=int(satisfied or 0),
@@ -333,7 +337,7 @@ class ServiceReport:
                 average=_round(average, 2),
             )
         for agent_id, count, promoters, detractors in nps:
-            row = rows.setdefault(agent_id, _satisfaction_row(names.get(agent_id, f"agent #{agent_id}"), agent_id))
+            row = rows.setdefault(agent_id, _satisfaction_row(_agent_name(names, agent_id), agent_id))
             row.update(
                 nps_answers=int(count),
                 promoters=int(promoters or 0),
@@ -349,7 +353,7 @@ class ServiceReport:
         found = conn.execute(
             select(t.handoffs.c.reason, func.count(), func.count(t.handoffs.c.conversation_id.distinct()))
             .join(t.conversations, c.id == t.handoffs.c.conversation_id)
-            .where(c.created_at >= period.start, c.created_at < period.end)
+            .where(period.contains(c.created_at))
             .group_by(t.handoffs.c.reason)
         ).all()
         rows = [
@@ -365,8 +369,7 @@ class ServiceReport:
             select(intents.c.intent, func.count(), func.sum(case((handed_off, 1), else_=0)))
             .join(t.conversations, c.id == intents.c.conversation_id)
             .where(
-                c.created_at >= period.start,
-                c.created_at < period.end,
+                period.contains(c.created_at),
                 intents.c.intent.not_in(sorted(CONVERSATIONAL_INTENTS)),
             )
             .group_by(intents.c.intent)
@@ -387,14 +390,14 @@ class ServiceReport:
                 conn,
                 seconds,
                 literal("all"),
-                [t.handoffs.c.requested_at >= period.start, t.handoffs.c.requested_at < period.end, until.is_not(None)],
+                [period.contains(t.handoffs.c.requested_at), until.is_not(None)],
             ).get("all", _NO_FIGURES)
             rows.append({"measure": label, "key": key, **found})
         return _table("response_times", rows)
 
     def _agents(self, conn: Connection, period: Period, names: dict[int, str]) -> Table:
         h = t.handoffs
-        in_period = [h.c.requested_at >= period.start, h.c.requested_at < period.end, h.c.agent_id.is_not(None)]
+        in_period = [period.contains(h.c.requested_at), h.c.agent_id.is_not(None)]
         counts = {
             agent_id: (int(conversations), int(resolved or 0))
             for agent_id, conversations, resolved in conn.execute(
@@ -427,7 +430,7 @@ class ServiceReport:
             conversations, resolved = counts.get(agent_id, (0, 0))
             rows.append(
                 {
-                    "agent": names.get(agent_id, f"agent #{agent_id}"),
+                    "agent": _agent_name(names, agent_id),
                     "agent_id": agent_id,
                     "conversations": conversations,
                     "resolved": resolved,
@@ -448,7 +451,7 @@ class ServiceReport:
                     func.sum(case((t.ratings.c.score >= 4, 1), else_=0)),
                     func.avg(t.ratings.c.score),
                 )
-                .where(t.ratings.c.created_at >= period.start, t.ratings.c.created_at < period.end)
+                .where(period.contains(t.ratings.c.created_at))
                 .group_by(rating_day)
             ).all()
         }
@@ -480,7 +483,7 @@ class ServiceReport:
                 "at": row.at.isoformat() + "Z",
                 "question": row.question,
                 "score": row.score,
-                "credited_to": names.get(row.agent_id, f"agent #{row.agent_id}") if row.agent_id else BOT,
+                "credited_to": _agent_name(names, row.agent_id) if row.agent_id else BOT,
                 "agent_id": row.agent_id,
                 "conversation_id": row.conversation_id,
                 "channel": row.channel,
@@ -536,7 +539,7 @@ def _conversations_by_day(conn: Connection, period: Period) -> dict[str, tuple[i
     day = func.date(c.created_at)
     rows = conn.execute(
         select(day, func.count(), func.sum(case((_handed_off(c.id), 1), else_=0)))
-        .where(c.created_at >= period.start, c.created_at < period.end, wrote)
+        .where(period.contains(c.created_at), wrote)
         .group_by(day)
     ).all()
     return {str(d): (int(n), int(h or 0)) for d, n, h in rows}
@@ -593,8 +596,7 @@ def _comment_rows(period: Period, search: str) -> Any:
     parts = []
     for question, table in (("csat", t.ratings), ("nps", t.nps_scores)):
         conditions = [
-            table.c.created_at >= period.start,
-            table.c.created_at < period.end,
+            period.contains(table.c.created_at),
             table.c.comment.is_not(None),
             table.c.comment != "",
         ]
@@ -619,6 +621,10 @@ def _comment_rows(period: Period, search: str) -> Any:
 
 def _agent_names(conn: Connection) -> dict[int, str]:
     return dict(conn.execute(select(t.agents.c.id, t.agents.c.display_name)).all())
+
+
+def _agent_name(names: dict[int, str], agent_id: int) -> str:
+    return names.get(agent_id, f"agent #{agent_id}")
 
 
 def _satisfaction_row(name: str, agent_id: int | None) -> dict[str, Any]:

@@ -367,7 +367,8 @@ def _poll_error(error: TelegramError) -> None:
 
 def _rating(request: dict[str, Any], payload: str) -> tuple[str, int] | None:
     """(question, score) when a tap answers a rating request with a score on its scale."""
-    scale = FEEDBACK_SCALES.get(str(request.get("question", "csat")))
+    question = str(request.get("question", "csat"))
+    scale = FEEDBACK_SCALES.get(question)
     if not request.get("rating_request") or scale is None or not (payload.isascii() and payload.isdigit()):
         return None
-    return (str(request.get("question", "csat")), int(payload)) if int(payload) in scale else None
+    return (question, int(payload)) if int(payload) in scale else None

@@ -18,7 +18,6 @@ from typing import Any
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
@@ -61,25 +60,22 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         conversation_intents.create(self.engine, checkfirst=True)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa saves after every message: only the latest one's intent can be new to the conversation."""
         await super().save(tracker)
-        intents = {e.intent_name for e in tracker.events if isinstance(e, UserUttered) and e.intent_name}
-        if not intents:
+        intent = (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None
+        if not intent:
             return
         try:
-            self._note_intents(tracker.sender_id, intents)
+            self._note_intent(tracker.sender_id, intent)
         except SQLAlchemyError as exc:  # the conversation goes on; only the report misses this need
             logger.warning("conversation=%s could not note its intents: %s", tracker.sender_id, exc)
 
-    def _note_intents(self, conversation_id: str, intents: set[str]) -> None:
+    def _note_intent(self, conversation_id: str, intent: str) -> None:
         table = conversation_intents
+        key = {"conversation_id": conversation_id, "intent": intent}
         with self.engine.begin() as conn:
-            known = set(
-                conn.execute(select(table.c.intent).where(table.c.conversation_id == conversation_id)).scalars()
-            )
-            new = sorted(intents - known)
-            if new:
-                now = utcnow()
-                conn.execute(
-                    insert(table),
-                    [{"conversation_id": conversation_id, "intent": i, "first_seen_at": now} for i in new],
-                )
+            noted = conn.execute(
+                select(table.c.intent).where(table.c.conversation_id == conversation_id, table.c.intent == intent)
+            ).first()
+            if noted is None:
+                conn.execute(insert(table).values(**key, first_seen_at=utcnow()))

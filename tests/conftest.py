@@ -8,12 +8,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from actions import order_system_provider as provider
 from actions.database import create_engine
 from actions.sql_order_system import SqlOrderSystem
 from tests.rasa_stack import RasaStack
 from tests.shop_api_server import ShopApiServer
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -87,3 +99,14 @@ def hub(assistant: RasaStack, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield assistant
     finally:
         assistant.stop_hub()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium (installed by `make test`), driven by Playwright; one per test module."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

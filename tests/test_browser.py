@@ -17,34 +17,14 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bot import schema as t
 from tests.hub_clients import CustomerClient
 from tests.rasa_stack import PROJECT_ROOT
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 HOSTILE_CUSTOMER = "<script>window.pwned = 'customer'</script> is my parcel lost?"
 HOSTILE_AGENT = "<img src=x onerror=\"window.pwned='agent'\"> Found it, sorry!"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def customer_page(browser: Browser, hub_url: str) -> Page:

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from actions.database import create_engine
@@ -17,16 +17,6 @@ from bot import schema as t
 from tests.hub_clients import AgentClient
 from tests.rasa_stack import RasaStack
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHONE = {"width": 375, "height": 667}
 
 
@@ -40,16 +30,6 @@ def feedback_hub(assistant: RasaStack, tmp_path_factory) -> Iterator[RasaStack]:
         yield assistant
     finally:
         assistant.stop_hub()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def customer_page(browser: Browser, hub_url: str, sent: list[dict]) -> Page:

@@ -1928,7 +1928,8 @@
       { class: "review-item__when muted small", datetime: item.created_at, title: formatDate(item.created_at) },
       formatTime(item.created_at)
     );
-    append(top, reason, predicted, when, conversationLink(item, textId));
+    var link = conversationLink(item.conversation_id, textId, "review-item__link", "review-conversation");
+    append(top, reason, predicted, when, link);
     node.appendChild(top);
 
     node.appendChild(el("blockquote", { class: "review-item__text", id: textId, "data-testid": "review-text" }, item.text));
@@ -1966,13 +1967,14 @@
     return node;
   }
 
-  function conversationLink(item, textId) {
+  /** "Open the conversation": in this console, or from the address in a new tab or window. */
+  function conversationLink(conversationId, textId, className, testId) {
     var link = el(
       "a",
       {
-        class: "review-item__link",
-        href: "#conversation/" + encodeURIComponent(item.conversation_id),
-        "data-testid": "review-conversation",
+        class: className,
+        href: "#conversation/" + encodeURIComponent(conversationId),
+        "data-testid": testId,
         "aria-describedby": textId,
       },
       "Open the conversation"
@@ -1982,7 +1984,7 @@
         return; // a new tab or window: the console there opens it from the address
       }
       event.preventDefault();
-      openFromReview(item.conversation_id);
+      showConversation(conversationId);
     });
     return link;
   }
@@ -2103,7 +2105,7 @@
 
   /** A review item's (or an Insight comment's) conversation, in the console's conversation view; read only
    * unless it is the signed-in agent's own. */
-  function openFromReview(conversationId) {
+  function showConversation(conversationId) {
     showView("queue");
     openConversation(conversationId);
     var section = $("conversation");
@@ -3286,23 +3288,7 @@
         formatUtcTime(row.at))
     );
     var text = el("blockquote", { class: "comment__text", id: textId, "data-testid": "insight-comment-text" }, row.comment);
-    var link = el(
-      "a",
-      {
-        class: "comment__link",
-        href: "#conversation/" + encodeURIComponent(row.conversation_id),
-        "data-testid": "insight-comment-open",
-        "aria-describedby": textId,
-      },
-      "Open the conversation"
-    );
-    link.addEventListener("click", function (event) {
-      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) {
-        return; // a new tab or window: the console there opens it from the address
-      }
-      event.preventDefault();
-      openFromReview(row.conversation_id);
-    });
+    var link = conversationLink(row.conversation_id, textId, "comment__link", "insight-comment-open");
     append(item, top, text, link);
     return item;
   }
