@@ -32,7 +32,7 @@ help:
 	@echo "make validate  rasa data validate, then the project's own checks (bot/data_checks.py: examples, test stories, responses)"
 	@echo "make lint      ruff"
 
-$(VENV)/.installed: requirements.txt constraints.txt
+$(VENV)/.installed: requirements.txt requirements-no-deps.txt constraints.txt
 	@if [ -z "$(PYTHON310)" ]; then \
 		echo "Frontline needs Python 3.10 (Rasa 3.6 supports 3.8-3.10), and no python3.10 was found."; \
 		echo "Install it, e.g. 'pyenv install 3.10' or 'apt install python3.10 python3.10-venv', then run make again."; \
@@ -40,6 +40,7 @@ $(VENV)/.installed: requirements.txt constraints.txt
 	@test -x $(PY) || $(PYTHON310) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip<25"
 	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-no-deps.txt
 	@touch $@
 
 install: $(VENV)/.installed

@@ -139,6 +139,7 @@ def build_packet(
         "priority": priority or REASON_PRIORITY[reason],
         "summary": summarise(reason, tasks, tracker.get_slot("order_id"), turns),
         "signals": signals,
+        "scores": {k: round(v, 3) for k, v in (assessment.scores if assessment else {}).items()},
         "intents": [{"intent": t["intent"], "confidence": t["confidence"], "text": t["text"]} for t in turns],
         "entities": entities,
         "order_id": tracker.get_slot("order_id"),

@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     review = commands.add_parser("review", help="the trainers' review inbox").add_subparsers(
         dest="action", required=True
     )
-    export = review.add_parser("export", help="write labelled messages to data/nlu/reviewed.yml")
+    export = review.add_parser(
+        "export", help="write labelled messages to data/nlu/reviewed.yml, escalation verdicts to data/escalation/"
+    )
     export.add_argument("--by", default=getpass.getuser(), help="who exports (written in the file's comment)")
     reload = commands.add_parser("reload", help="load a trained model into the running Rasa server, via the hub")
     reload.add_argument("--model", default="models/frontline.tar.gz")
@@ -107,6 +109,9 @@ async def _export(args: argparse.Namespace, settings: HubSettings) -> int:
     )
     if result.new_intents:
         print(f"intents not in domain.yml yet, in {result.new_intents_path}: " + ", ".join(result.new_intents))
+    if result.escalation_path:
+        verdicts = ", ".join(f"{k} {v}" for k, v in result.per_escalation_label.items())
+        print(f"escalation verdicts in {result.escalation_path}: {verdicts}")
     if result.duplicates_left_out:
         print(f"{result.duplicates_left_out} already in data/ or repeated, left out")
     return 0

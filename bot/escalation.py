@@ -31,6 +31,15 @@ class Turn:
     emotion: Mapping[str, Any] | None
     answered_by: tuple[str, ...] = ()
     entities: tuple[str, ...] = ()
+    judgement: Mapping[str, Any] | None = None
+
+    @property
+    def topics(self) -> Mapping[str, float]:
+        return (self.judgement or {}).get("topics") or {}
+
+    @property
+    def person(self) -> float | None:
+        return (self.judgement or {}).get("person")
 
     @property
     def level(self) -> str:
@@ -48,10 +57,27 @@ class Assessment:
     priority: str | None
     acknowledge: bool
     signals: tuple[str, ...]
+    scores: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    """The learned probability behind a signal, where it has one, so the agent sees how sure the bot was."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TopicRule:
+    threshold: float
+    priority: str
+    handoff: bool
 
 
 class EscalationRules:
-    def __init__(self, config: Mapping[str, Any]) -> None:
+    def __init__(self, config: Mapping[str, Any], judgement: Mapping[str, Any] | None = None) -> None:
+        judgement = judgement or {}
+        self.strong_emotion = float(judgement.get("strong_emotion", 0.5))
+        self.needs_person = float(judgement.get("needs_person", 0.5))
+        self.review_margin = float(judgement.get("review_margin", 0.15))
+        self.topics = {
+            name: TopicRule(float(spec["threshold"]), str(spec["priority"]), spec.get("action", "handoff") == "handoff")
+            for name, spec in (judgement.get("topics") or {}).items()
+        }
         self._negative_run = int(config["negative_turns_in_a_row"])
         self._quiet = set(config.get("quiet_intents", ()))
         self._window = int(config["repeated_need_window"])
@@ -69,7 +95,9 @@ class EscalationRules:
             return Assessment(False, None, None, False, ())
         latest = turns[-1]
         signals: list[str] = []
+        scores: dict[str, float] = {}
         reason, priority = None, None
+        topic_acknowledged = False
 
         def escalate(new_reason: str, new_priority: str) -> None:
             nonlocal reason, priority
@@ -79,7 +107,20 @@ class EscalationRules:
         emotion = latest.emotion or {}
         if latest.level == "strong":
             signals.append(f"emotion:strong:{emotion.get('label')}")
+            strong = (emotion.get("strength") or {}).get("strong")
+            if strong is not None:
+                scores[signals[-1]] = float(strong)
             escalate("emotional", "urgent")
+        for topic, probability in sorted(latest.topics.items(), key=lambda item: -item[1]):
+            rule = self.topics.get(topic)
+            if rule is None or probability < rule.threshold:
+                continue
+            signals.append(f"topic:{topic}")
+            scores[signals[-1]] = float(probability)
+            if rule.handoff:
+                escalate("complex", rule.priority)
+            else:
+                topic_acknowledged = True
         run = self._negative_run
         if len(turns) >= run and all(self._negative(t) for t in turns[-run:]):
             signals.append(f"negative_turns:{run}")
@@ -95,12 +136,32 @@ class EscalationRules:
         if self._asked_again(turns):
             signals.append(f"repeated_need:{latest.intent}")
             escalate("complex", "high")
+        person = latest.person
+        if person is not None and person >= self.needs_person:
+            signals.append("needs_person")
+            scores["needs_person"] = float(person)
+            escalate("emotional" if latest.level != "none" else "complex", "high")
         for cue in emotion.get("cues", []):
             signals.append(f"cue:{cue}")
-        acknowledge = reason is None and self._negative(latest) and latest.intent not in HANDOFF_INTENTS
-        if acknowledge:
+        upset = self._negative(latest) and latest.intent not in HANDOFF_INTENTS
+        acknowledge = reason is None and (upset or topic_acknowledged)
+        if acknowledge and upset:
             signals.append(f"emotion:mild:{emotion.get('label')}")
-        return Assessment(reason is not None, reason, priority, acknowledge, tuple(signals))
+        return Assessment(reason is not None, reason, priority, acknowledge, tuple(signals), scores)
+
+    def near_misses(self, turn: Turn) -> dict[str, float]:
+        """Scores of a message that came within `review_margin` under a threshold: worth a trainer's look."""
+        emotion = turn.emotion or {}
+        candidates = {"strong_emotion": ((emotion.get("strength") or {}).get("strong"), self.strong_emotion)}
+        candidates["needs_person"] = (turn.person, self.needs_person)
+        for topic, probability in turn.topics.items():
+            if topic in self.topics:
+                candidates[f"topic:{topic}"] = (probability, self.topics[topic].threshold)
+        return {
+            name: float(score)
+            for name, (score, threshold) in candidates.items()
+            if score is not None and threshold - self.review_margin <= float(score) < threshold
+        }
 
     def _negative(self, turn: Turn) -> bool:
         return turn.level == "strong" or (turn.level == "mild" and turn.intent not in self._quiet)
@@ -122,7 +183,8 @@ def _rank(priority: str) -> int:
 
 @functools.lru_cache(maxsize=4)
 def rules_for(path: str = str(POLICY_FILE)) -> EscalationRules:
-    return EscalationRules(load_policy(Path(path))["escalation"])
+    policy = load_policy(Path(path))
+    return EscalationRules(policy["escalation"], policy.get("judgement"))
 
 
 def turns_from_events(events: Iterable[Mapping[str, Any]], scorer: EmotionScorer | None = None) -> list[Turn]:
@@ -146,6 +208,7 @@ def turns_from_events(events: Iterable[Mapping[str, Any]], scorer: EmotionScorer
                     intent=(parse.get("intent") or {}).get("name"),
                     emotion=emotion,
                     entities=tuple(str(e.get("value")) for e in parse.get("entities") or []),
+                    judgement=parse.get("judgement"),
                 )
             )
             actions = []

@@ -5,6 +5,9 @@ so it never holds an example twice); examples of intents the domain does not kno
 `review/new_intents.yml`, outside data/, to be moved in once the intent is added (README: "Teach the bot
 something new") — so `rasa data validate` always accepts what is under data/. Examples already anywhere in
 data/ are left out, and personal data is replaced by placeholders that keep the entity annotation.
+
+Escalation items (labelled `needs_person` or `fine`) go to `data/escalation/reviewed.yml` instead, in the
+escalation examples' format (bot/escalation_examples.py): the same placeholders, without the annotation.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from bot.escalation_review import LABELS
 from bot.personal_data import anonymise
 from bot.review_inbox import ReviewItem
 
@@ -30,6 +34,13 @@ NEW_INTENTS_NOTE = [
     "# and its response, then move its examples into data/nlu/ and run `make validate train reload`.",
 ]
 ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)")
+ESCALATION_FILE = Path("data") / "escalation" / "reviewed.yml"
+ESCALATION_HEADER = [
+    "# Written by the review export (Export in the console's review inbox, or `python -m bot review export`):",
+    "# trainers' verdicts on messages where the bot nearly or wrongly kept a customer from a person.",
+    '# person: true is "needs a person", person: false is "fine". Rewritten on every export: move an example to',
+    "# another file under data/escalation/ before editing it. Emails, order and phone numbers are placeholders.",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +51,8 @@ class ExportResult:
     new_intents: dict[str, int]
     new_intents_path: str | None
     duplicates_left_out: int
+    escalation_path: str | None = None
+    per_escalation_label: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -52,8 +65,10 @@ def export_labelled(root: Path, items: Iterable[ReviewItem], exported_by: str, n
     blocks: dict[str, list[str]] = collections.defaultdict(list)
     credits: dict[str, collections.Counter[tuple[str, str]]] = collections.defaultdict(collections.Counter)
     duplicates = 0
+    items = list(items)
+    escalation_path, per_label, escalation_duplicates = _export_escalation(root, items)
     for item in items:
-        if not item.label:
+        if not item.label or item.kind != "intent":
             continue
         example = anonymise(item.text, item.entities)
         key = _key(example)
@@ -80,8 +95,43 @@ def export_labelled(root: Path, items: Iterable[ReviewItem], exported_by: str, n
         per_intent={name: len(lines) for name, lines in sorted(old.items())},
         new_intents={name: len(lines) for name, lines in sorted(new.items())},
         new_intents_path=new_path,
-        duplicates_left_out=duplicates,
+        duplicates_left_out=duplicates + escalation_duplicates,
+        escalation_path=escalation_path,
+        per_escalation_label=per_label,
     )
+
+
+def _export_escalation(root: Path, items: list[ReviewItem]) -> tuple[str | None, dict[str, int], int]:
+    """The trainers' escalation verdicts as `person` examples: one per message (the latest verdict wins), none
+    already in data/escalation/, sorted. The file has no date, so an export that changes no verdict changes no
+    byte, and the judgement (retrained whenever an example file changes) is not retrained for nothing.
+    Returns the path written (None when there is no verdict: an earlier file is removed), the count per label
+    and the duplicates left out."""
+    path = root / ESCALATION_FILE
+    seen = existing_escalation_examples(path.parent, skip=path)
+    verdicts: dict[str, tuple[str, str]] = {}
+    duplicates = 0
+    labelled = [i for i in items if i.kind == "escalation" and i.label in LABELS]
+    for item in sorted(labelled, key=lambda i: (i.reviewed_at or dt.datetime.min, i.id)):
+        example = ANNOTATION.sub(r"\1", anonymise(item.text, item.entities))
+        key = _key(example)
+        if not example or key in seen:
+            duplicates += 1
+            continue
+        duplicates += key in verdicts
+        verdicts[key] = (example, str(item.label))
+    if not verdicts:
+        path.unlink(missing_ok=True)
+        return None, {}, duplicates
+    groups = []
+    for label, person in LABELS.items():
+        examples = sorted((e for e, chosen in verdicts.values() if chosen == label), key=_key)
+        if examples:
+            groups.append({"person": person, "examples": examples})
+    body = yaml.safe_dump({"groups": groups}, sort_keys=False, allow_unicode=True, width=10_000)
+    _replace(path, "\n".join(ESCALATION_HEADER) + "\n" + body)
+    counts = collections.Counter(label for _, label in verdicts.values())
+    return str(ESCALATION_FILE), {label: counts[label] for label in LABELS if counts[label]}, duplicates
 
 
 def domain_intents(domain_file: Path) -> set[str]:
@@ -101,6 +151,20 @@ def existing_examples(data_dir: Path, skip: Path | None = None) -> set[str]:
                 line = line.strip()
                 if line.startswith("- "):
                     found.add(_key(line[2:]))
+    return found
+
+
+def existing_escalation_examples(folder: Path, skip: Path) -> set[str]:
+    """Every escalation example in the other files of data/escalation/ (normalised)."""
+    found: set[str] = set()
+    for path in sorted(folder.glob("*.yml")):
+        if path.resolve() == skip.resolve():
+            continue
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+        groups = content.get("groups") if isinstance(content, dict) else None
+        for group in groups if isinstance(groups, list) else []:
+            texts = group.get("examples") if isinstance(group, dict) else None
+            found.update(_key(text) for text in texts or [] if isinstance(text, str))
     return found
 
 
@@ -128,9 +192,14 @@ def _write(
         )
         lines += [f"- intent: {intent}", f"  # labelled by {who}", "  examples: |"]
         lines += [f"    - {example}" for example in blocks[intent]]
+    _replace(path, "\n".join(lines) + "\n")
+
+
+def _replace(path: Path, text: str) -> None:
+    """Written whole or not at all: Rasa or the judgement never read half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".yml.tmp")
-    temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    temporary.write_text(text, encoding="utf-8")
     temporary.replace(path)
 
 

@@ -46,9 +46,12 @@ async def inbox(request: Request) -> HTTPResponse:
 @review_api.post("/api/review/<item_id:int>/label")
 @signed_in(*TRAINERS)
 async def label(request: Request, item_id: int) -> HTTPResponse:
-    intent = text_field(json_body(request), "intent", 64)
-    item = await _reviewing(request.app.ctx.review.label(item_id, intent, request.ctx.agent.id))
-    logger.info("review item=%s labelled intent=%s trainer=%s", item_id, intent, request.ctx.agent.username)
+    """`{"intent": name}` for an intent item, `{"label": "needs_person" | "fine"}` for an escalation item (either key
+    is taken for either kind; the inbox refuses a label of the wrong kind with 422)."""
+    body = json_body(request)
+    label = text_field(body, "label" if "label" in body else "intent", 64)
+    item = await _reviewing(request.app.ctx.review.label(item_id, label, request.ctx.agent.id))
+    logger.info("review item=%s labelled %s trainer=%s", item_id, label, request.ctx.agent.username)
     return json_response({"item": item.to_json()})
 
 

@@ -5,6 +5,9 @@ Two sources, read incrementally (a cursor each) whenever the inbox is opened:
   database. User messages that fell back (`nlu_fallback`), were out of scope, or whose intent was below the
   review threshold. The conversation id is Rasa's sender id, so each item links to its conversation.
 - The hub's handoffs with reason `not_understood`: the customer messages just before the bot gave up.
+Those items are labelled with the intent the message should have had. Rasa's events also bring escalation items
+(bot/escalation_review.py: a missed or nearly missed handoff), labelled `needs_person` or `fine`; a message can
+be in the inbox once for its intent and once for its escalation, as the two questions are learnt apart.
 """
 
 from __future__ import annotations
@@ -17,29 +20,20 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, func, insert, inspect, select, update
+from sqlalchemy import func, insert, inspect, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from actions.database import in_transaction
 from bot import schema as t
+from bot.escalation_review import ESCALATION_REASONS, LABELS, EscalationFinder, Found, load_event
 from bot.schema import utcnow
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-RASA_EVENTS = Table(
-    "events",
-    MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("sender_id", String(255)),
-    Column("type_name", String(255)),
-    Column("timestamp", Float),
-    Column("intent_name", String(255)),
-    Column("data", Text),
-)
-"""Rasa's SQLTrackerStore table, as far as the inbox reads it."""
+RASA_EVENTS = t.rasa_events
 
 STATUSES = ("open", "labelled", "dismissed")
 MISSES = {"nlu_fallback": "nlu_fallback", "out_of_scope": "out_of_scope"}
@@ -71,9 +65,17 @@ class ReviewItem:
     trainer_name: str | None
     reviewed_at: dt.datetime | None
     created_at: dt.datetime
+    scores: dict[str, Any] | None = None
+    """Why an escalation item is here (bot/escalation_review.py); None for intent items."""
+
+    @property
+    def kind(self) -> str:
+        """`intent` (labelled with an intent name) or `escalation` (labelled needs_person or fine)."""
+        return "escalation" if self.reason in ESCALATION_REASONS else "intent"
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
+        data["kind"] = self.kind
         data["entities"] = list(self.entities)
         data["confidence"] = round(self.confidence, 3) if self.confidence is not None else None
         for key in ("reviewed_at", "created_at"):
@@ -82,10 +84,17 @@ class ReviewItem:
 
 
 class ReviewInbox:
-    def __init__(self, engine: Engine, threshold: float = 0.7, clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        threshold: float = 0.7,
+        clock: Callable[[], dt.datetime] = utcnow,
+        escalations: EscalationFinder | None = None,
+    ) -> None:
         self.engine = engine
         self.threshold = threshold
         self._clock = clock
+        self._escalations = escalations or EscalationFinder()
 
     async def refresh(self) -> int:
         """Take in what the bot was unsure about since the last look; returns how many items are new."""
@@ -109,14 +118,30 @@ class ReviewInbox:
 
         return await self._run(load)
 
-    async def label(self, item_id: int, intent: str, trainer_id: int) -> ReviewItem:
-        """The right intent for the message: an existing one or a new name (lower case, digits, underscores)."""
-        intent = intent.strip()
-        if not INTENT_NAME.fullmatch(intent):
-            raise ReviewError(
-                422, "bad_intent", "An intent name is 2-64 characters: lower-case letters, digits and underscores."
-            )
-        return await self._review(item_id, "labelled", intent, trainer_id)
+    async def label(self, item_id: int, label: str, trainer_id: int) -> ReviewItem:
+        """An intent item's right intent (an existing one or a new name: lower case, digits, underscores), or an
+        escalation item's verdict, `needs_person` or `fine`; the two never mix."""
+        label = label.strip()
+
+        def check(conn: Connection) -> None:
+            reason = conn.execute(select(t.review_items.c.reason).where(t.review_items.c.id == item_id)).scalar()
+            if reason is None:
+                raise ReviewError(404, "not_found", f"No review item {item_id}.")
+            if reason in ESCALATION_REASONS:
+                if label not in LABELS:
+                    raise ReviewError(
+                        422, "bad_escalation_label", "An escalation item is labelled needs_person or fine."
+                    )
+            elif label in LABELS:
+                raise ReviewError(
+                    422, "not_an_escalation", f"{label} labels escalation items; this message needs an intent."
+                )
+            elif not INTENT_NAME.fullmatch(label):
+                raise ReviewError(
+                    422, "bad_intent", "An intent name is 2-64 characters: lower-case letters, digits and underscores."
+                )
+
+        return await self._review(item_id, "labelled", label, trainer_id, check)
 
     async def dismiss(self, item_id: int, trainer_id: int) -> ReviewItem:
         return await self._review(item_id, "dismissed", None, trainer_id)
@@ -128,8 +153,17 @@ class ReviewInbox:
 
         return await self._run(load)
 
-    async def _review(self, item_id: int, status: str, label: str | None, trainer_id: int) -> ReviewItem:
+    async def _review(
+        self,
+        item_id: int,
+        status: str,
+        label: str | None,
+        trainer_id: int,
+        check: Callable[[Connection], None] | None = None,
+    ) -> ReviewItem:
         def save(conn: Connection) -> ReviewItem:
+            if check is not None:
+                check(conn)
             changed = conn.execute(
                 update(t.review_items)
                 .where(t.review_items.c.id == item_id)
@@ -153,19 +187,20 @@ class ReviewInbox:
         ).all()
         added = 0
         for row in rows:
-            item = self._unsure(row.data)
+            event = load_event(row.data)
+            if event is None:
+                continue
+            item = self._unsure(event)
             if item is not None:
                 added += self._add(conn, f"event:{row.id}", row.sender_id, **item)
+            for found in self._escalations.find(conn, row.id, row.sender_id, event):
+                added += self._add_escalation(conn, row.sender_id, found)
         if rows:
             _move_cursor(conn, "rasa_events", rows[-1].id)
         return added
 
-    def _unsure(self, raw: str | None) -> dict[str, Any] | None:
+    def _unsure(self, event: dict[str, Any]) -> dict[str, Any] | None:
         """The inbox fields of a Rasa user event the bot was unsure about; None when it was sure (or a button)."""
-        try:
-            event = json.loads(raw or "{}")
-        except json.JSONDecodeError:
-            return None
         text = str(event.get("text") or "").strip()
         parse = event.get("parse_data") or {}
         intent = parse.get("intent") or {}
@@ -180,18 +215,44 @@ class ReviewInbox:
             reason = "low_confidence"
         else:
             return None
-        entities = [
-            {k: e[k] for k in ("entity", "value", "start", "end") if k in e}
-            for e in parse.get("entities") or []
-            if isinstance(e, dict)
-        ]
         return {
             "text": text,
             "predicted_intent": name,
             "confidence": float(confidence) if confidence is not None else None,
-            "entities": entities,
+            "entities": _entities(parse),
             "reason": reason,
         }
+
+    def _add_escalation(self, conn: Connection, conversation_id: str, found: Found) -> int:
+        """One escalation item per message: a near miss still open becomes a missed escalation, it is not added."""
+        parse = found.event.get("parse_data") or {}
+        intent = parse.get("intent") or {}
+        origin = f"escalation:{found.event_id}"
+        fields = {
+            "text": str(found.event.get("text") or "").strip(),
+            "predicted_intent": intent.get("name"),
+            "confidence": float(intent["confidence"]) if intent.get("confidence") is not None else None,
+            "entities": _entities(parse),
+            "reason": found.reason,
+        }
+        if self._add(conn, origin, conversation_id, scores=found.scores, **fields):
+            return 1
+        if found.reason == "missed_escalation":
+            item_id = conn.execute(
+                select(t.review_items.c.id).where(
+                    t.review_items.c.origin == origin,
+                    t.review_items.c.reason == "near_threshold",
+                    t.review_items.c.status == "open",
+                )
+            ).scalar()
+            if item_id is not None:
+                conn.execute(update(t.review_items).where(t.review_items.c.id == item_id).values(reason=found.reason))
+                conn.execute(
+                    update(t.review_scores)
+                    .where(t.review_scores.c.item_id == item_id)
+                    .values(scores=json.dumps(found.scores))
+                )
+        return 0
 
     def _from_handoffs(self, conn: Connection) -> int:
         cursor = _cursor(conn, "handoffs")
@@ -234,21 +295,25 @@ class ReviewInbox:
         return added
 
     def _known(self, conn: Connection, conversation_id: str, text: str) -> bool:
-        """Already in the inbox from Rasa's events (the fallbacks that led to the handoff)."""
+        """Already in the inbox for its intent from Rasa's events (the fallbacks that led to the handoff)."""
         return (
             conn.execute(
                 select(t.review_items.c.id).where(
-                    t.review_items.c.conversation_id == conversation_id, t.review_items.c.text == text
+                    t.review_items.c.conversation_id == conversation_id,
+                    t.review_items.c.text == text,
+                    t.review_items.c.reason.not_in(ESCALATION_REASONS),
                 )
             ).first()
             is not None
         )
 
-    def _add(self, conn: Connection, origin: str, conversation_id: str, **fields: Any) -> int:
+    def _add(
+        self, conn: Connection, origin: str, conversation_id: str, scores: dict[str, Any] | None = None, **fields: Any
+    ) -> int:
         values = fields | {"entities": json.dumps(fields["entities"]), "text": fields["text"][:4000]}
         try:
             with conn.begin_nested():
-                conn.execute(
+                item_id = conn.execute(
                     insert(t.review_items).values(
                         origin=origin,
                         conversation_id=conversation_id,
@@ -256,7 +321,9 @@ class ReviewInbox:
                         created_at=self._clock(),
                         **values,
                     )
-                )
+                ).inserted_primary_key[0]
+                if scores is not None:
+                    conn.execute(insert(t.review_scores).values(item_id=item_id, scores=json.dumps(scores)))
         except IntegrityError:
             return 0
         return 1
@@ -266,9 +333,20 @@ class ReviewInbox:
 
 
 def _items() -> Any:
-    return select(t.review_items, t.agents.c.display_name.label("trainer_name")).outerjoin(
-        t.agents, t.agents.c.id == t.review_items.c.trainer_id
+    return (
+        select(t.review_items, t.agents.c.display_name.label("trainer_name"), t.review_scores.c.scores)
+        .outerjoin(t.agents, t.agents.c.id == t.review_items.c.trainer_id)
+        .outerjoin(t.review_scores, t.review_scores.c.item_id == t.review_items.c.id)
     )
+
+
+def _entities(parse: dict[str, Any]) -> list[dict[str, Any]]:
+    """The NLU's entities without Rasa's extra keys: what the export needs to annotate and mask them."""
+    return [
+        {k: e[k] for k in ("entity", "value", "start", "end") if k in e}
+        for e in parse.get("entities") or []
+        if isinstance(e, dict)
+    ]
 
 
 def _item(row: Any) -> ReviewItem:
@@ -285,6 +363,7 @@ def _item(row: Any) -> ReviewItem:
         trainer_name=row.trainer_name,
         reviewed_at=row.reviewed_at,
         created_at=row.created_at,
+        scores=json.loads(row.scores) if row.scores else None,
     )
 
 

@@ -246,9 +246,32 @@ review_items = Table(
     Index("ix_hub_review_items_status", "status", "id"),
 )
 
+review_scores = Table(
+    "hub_review_scores",
+    metadata,
+    Column("item_id", Integer, ForeignKey("hub_review_items.id"), primary_key=True),
+    Column("scores", Text, nullable=False),
+)
+"""Why an escalation item is in the review inbox (its emotion, the thresholds it came close to, when the customer
+asked for a person), as JSON. A table of its own so that databases from before it gain it at start."""
+
 review_cursor = Table(
     "hub_review_cursor",
     metadata,
     Column("source", String(32), primary_key=True),
     Column("last_id", Integer, nullable=False),
 )
+
+rasa_events = Table(
+    "events",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255)),
+    Column("type_name", String(255)),
+    Column("timestamp", Float),
+    Column("intent_name", String(255)),
+    Column("action_name", String(255)),
+    Column("data", Text),
+)
+"""Rasa's SQLTrackerStore table, as far as the review inbox reads it: not the hub's (its own `MetaData`, so
+`create_schema` never creates it), Rasa creates it."""

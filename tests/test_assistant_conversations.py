@@ -239,7 +239,7 @@ def test_negative_in_two_messages_in_a_row_goes_to_a_person(assistant):
     ("message", "signal", "priority"),
     [
         ("my father passed away and I need to cancel his orders", "high_stakes:bereavement", "high"),
-        ("there is a charge from you on my card that I did not make, this is fraud", "high_stakes:fraud", "high"),
+        ("there is a charge from you on my card that I did not make, this is fraud", "high_stakes:fraud", "urgent"),
         ("I will be contacting my lawyer about order 00123842", "high_stakes:legal", "high"),
         ("the phone charger you sold me caught fire last night", "high_stakes:safety", "urgent"),
         ("under GDPR I demand you delete all my personal data", "high_stakes:data", "high"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.emotion import scorer_for
-from bot.escalation import Turn, rules_for, turns_from_events
+from bot.emotion import load_policy, scorer_for
+from bot.escalation import EscalationRules, Turn, rules_for, turns_from_events
 
 
 def turn(text, intent=None, answered_by=("utter_answer",)):
@@ -37,7 +37,7 @@ def test_negative_twice_in_a_row_hands_over():
     ("text", "topic", "priority"),
     [
         ("I will take legal action if this isn't fixed", "legal", "high"),
-        ("there's an unauthorised charge from you on my card", "fraud", "high"),
+        ("there's an unauthorised charge from you on my card", "fraud", "urgent"),
         ("the charger caught fire in my kitchen", "safety", "urgent"),
         ("my husband passed away, please close his account", "bereavement", "high"),
         ("under GDPR delete my data now", "data", "high"),
@@ -96,3 +96,58 @@ def test_turns_are_read_from_tracker_events():
         ("track_order_form",),
         False,
     )
+
+
+def judged(text, intent=None, topics=None, person=None, strong=None, level=None):
+    """A turn as the trained NLU marks it: the learned topic and person probabilities in its parse data."""
+    emotion = scorer_for().score(text).to_json()
+    if strong is not None:
+        emotion |= {"strength": {"none": 1 - strong, "mild": 0.0, "strong": strong}, "level": level or "none"}
+    judgement = {"topics": topics or {}, "person": person if person is not None else 0.0}
+    return Turn(text=text, intent=intent, emotion=emotion, answered_by=("utter_answer",), judgement=judgement)
+
+
+def test_a_learned_topic_in_calm_words_goes_to_a_person_with_its_priority_and_score():
+    result = assess(judged("there's a 49.99 payment I don't recognise", topics={"fraud": 0.91, "legal": 0.2}))
+    assert (result.escalate, result.reason, result.priority) == (True, "complex", "urgent")
+    assert "topic:fraud" in result.signals and "topic:legal" not in result.signals
+    assert result.scores["topic:fraud"] == pytest.approx(0.91)
+    calm = assess(judged("I'd like a VAT invoice for my company", topics={"business": 0.8}))
+    assert (calm.reason, calm.priority) == ("complex", "high")
+
+
+def test_a_topic_under_its_threshold_does_nothing():
+    result = assess(judged("how do I reset my password", "recover_password", topics={"account_takeover": 0.3}))
+    assert (result.escalate, result.acknowledge) == (False, False)
+
+
+def test_a_topic_the_trainer_set_to_acknowledge_apologises_and_answers():
+    rules = EscalationRules(
+        load_policy()["escalation"],
+        load_policy()["judgement"]
+        | {"topics": {"customs": {"threshold": 0.5, "priority": "high", "action": "acknowledge"}}},
+    )
+    result = rules.assess([judged("customs want 30 euros for my parcel", topics={"customs": 0.9})])
+    assert (result.escalate, result.acknowledge) == (False, True)
+    assert "topic:customs" in result.signals
+
+
+def test_the_learned_strength_is_shown_with_the_strong_emotion_signal():
+    result = assess(judged("unbelievable. just unbelievable.", strong=0.83, level="strong"))
+    assert (result.reason, result.priority) == ("emotional", "urgent")
+    signal = next(s for s in result.signals if s.startswith("emotion:strong"))
+    assert result.scores[signal] == pytest.approx(0.83)
+
+
+def test_the_overall_judgement_that_a_person_is_needed_hands_over_with_high_priority():
+    result = assess(judged("this is the fourth parcel to go missing", person=0.77))
+    assert (result.escalate, result.priority) == (True, "high")
+    assert result.scores["needs_person"] == pytest.approx(0.77)
+    assert assess(judged("where is my parcel", person=0.2)).escalate is False
+
+
+def test_scores_just_under_a_threshold_are_near_misses_for_the_review_inbox():
+    rules = rules_for()
+    near = rules.near_misses(judged("hm", topics={"fraud": 0.45, "legal": 0.1}, person=0.4, strong=0.2))
+    assert near == {"topic:fraud": pytest.approx(0.45), "needs_person": pytest.approx(0.4)}
+    assert rules.near_misses(judged("hm", topics={"fraud": 0.9})) == {}

@@ -283,6 +283,8 @@ def test_the_result_is_json(project):
         "new_intents": {},
         "new_intents_path": None,
         "duplicates_left_out": 0,
+        "escalation_path": None,
+        "per_escalation_label": {},
     }
 
 

@@ -1394,8 +1394,11 @@
     if (Array.isArray(packet.signals) && packet.signals.length) {
       card.appendChild(el("h4", { class: "card__subtitle" }, "Signals"));
       var chips = el("div", { class: "chips" });
+      var scores = packet.scores && typeof packet.scores === "object" ? packet.scores : {};
       packet.signals.forEach(function (signal) {
-        chips.appendChild(el("span", { class: "chip" }, String(signal)));
+        var score = Number(scores[signal]);
+        var text = String(signal) + (isFinite(score) && scores[signal] !== undefined ? " " + score.toFixed(2) : "");
+        chips.appendChild(el("span", { class: "chip" }, text));
       });
       card.appendChild(chips);
     }
