@@ -32,6 +32,8 @@ class EmotionScore:
     label: str
     cues: tuple[str, ...]
     sentiment: float
+    polarity: float = 0.0
+    """VADER's compound score, -1 to 1: tells the learned judgement delight from fury (not in the parse data)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,7 +82,7 @@ class EmotionScorer:
         )
         total = min(1.0, round(raw, 6))
         level = "strong" if total >= self._strong else "mild" if total >= self._mild else "none"
-        return EmotionScore(total, level, self._label(cues, level), tuple(cues), sentiment)
+        return EmotionScore(total, level, self._label(cues, level), tuple(cues), sentiment, compound)
 
     def _label(self, cues: Iterable[str], level: str) -> str:
         if level == "none":

@@ -87,6 +87,8 @@ class Featurizer:
         return [
             score.score,
             score.sentiment,
+            score.polarity,
+            max(score.polarity, 0.0),
             *(float(cue in score.cues) for cue in CUES),
             capitals,
             min(text.count("!"), 5) / 5,

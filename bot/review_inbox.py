@@ -33,8 +33,6 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-RASA_EVENTS = t.rasa_events
-
 STATUSES = ("open", "labelled", "dismissed")
 MISSES = {"nlu_fallback": "nlu_fallback", "out_of_scope": "out_of_scope"}
 INTENT_NAME = re.compile(r"[a-z][a-z0-9_]{1,63}")
@@ -176,13 +174,13 @@ class ReviewInbox:
         return await self._run(save)
 
     def _from_rasa(self, conn: Connection) -> int:
-        if not inspect(conn).has_table(RASA_EVENTS.name):
+        if not inspect(conn).has_table(t.rasa_events.name):
             return 0
         cursor = _cursor(conn, "rasa_events")
         rows = conn.execute(
-            select(RASA_EVENTS.c.id, RASA_EVENTS.c.sender_id, RASA_EVENTS.c.data)
-            .where(RASA_EVENTS.c.id > cursor, RASA_EVENTS.c.type_name == "user")
-            .order_by(RASA_EVENTS.c.id)
+            select(t.rasa_events.c.id, t.rasa_events.c.sender_id, t.rasa_events.c.data)
+            .where(t.rasa_events.c.id > cursor, t.rasa_events.c.type_name == "user")
+            .order_by(t.rasa_events.c.id)
             .limit(BATCH)
         ).all()
         added = 0

@@ -20,7 +20,7 @@ from sqlalchemy import inspect
 from actions.database import create_engine
 from bot import schema as t
 from bot.agents import AgentStore
-from bot.conversations import ConversationStore
+from bot.conversations import ConversationStore, NewMessage
 from bot.escalation import rules_for
 from bot.escalation_examples import load_examples
 from bot.review_inbox import ReviewError, ReviewInbox
@@ -323,6 +323,17 @@ def test_a_message_the_bot_was_unsure_of_is_in_the_inbox_once_per_question(rasa,
     ]
 
 
+def test_an_escalation_item_does_not_keep_a_not_understood_handoff_from_bringing_the_message(rasa, store, inbox):
+    chat = run(store.current_conversation(run(store.customer("web", "browser-1"))))
+    run(store.add_customer_message(chat.id, NewMessage("customer", "gift wrap it?? ugh")))
+    converse(rasa, chat.id, (parse("gift wrap it?? ugh", person=NEAR_PERSON), ANSWER))
+    run(store.queue(chat.id, reason="not_understood", priority="normal", summary="s", packet={}, source="bot"))
+
+    assert run(inbox.refresh()) == 2
+
+    assert sorted(i.reason for i in open_items(inbox)) == ["near_threshold", "not_understood"]
+
+
 def test_an_escalation_item_is_labelled_needs_person_or_fine_and_nothing_else(rasa, inbox, tess):
     converse(
         rasa,
@@ -385,8 +396,9 @@ def project_copy(tmp_path) -> Path:
 
 
 @pytest.fixture
-def lone_hub(tmp_path, demo_shop_template, project_copy) -> Iterator[RasaStack]:
-    """The real hub process on its own (no Rasa server: the inbox only reads Rasa's events from the database)."""
+def lone_hub(tmp_path, store, demo_shop_template, project_copy) -> Iterator[RasaStack]:
+    """The real hub process on its own (no Rasa server: the inbox only reads Rasa's events from the database),
+    on the database `store` made."""
     workdir = tmp_path / "stack"
     workdir.mkdir()
     stack = RasaStack(workdir, demo_shop_template)
@@ -407,11 +419,8 @@ def test_the_inbox_shows_a_missed_escalation_a_trainer_labels_it_and_the_export_
     async def scenario():
         trainer = AgentClient(lone_hub.hub_url)
         try:
-            login = await trainer.login("demo.trainer")
-            print(login.status_code, login.text)
-            inbox = (await trainer.get("/api/review")).json()
-            print(inbox, lone_hub.log_tail("hub"))
-            [item] = inbox["items"]
+            await trainer.login("demo.trainer")
+            [item] = (await trainer.get("/api/review")).json()["items"]
             path = f"/api/review/{item['id']}/label"
             as_intent = await trainer.post(path, {"intent": "track_order"})
             labelled = await trainer.post(path, {"label": "needs_person"})

@@ -10,10 +10,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.validator import Validator
 
+from bot.escalation_examples import load_examples
 from bot.nlu_export import export_labelled
 from bot.review_inbox import ReviewItem
 from tests.rasa_stack import PROJECT_ROOT, VENV_BIN
@@ -22,6 +24,7 @@ REVIEWED = dt.datetime(2024, 5, 6, 9, 30)
 NOW = dt.datetime(2024, 5, 8, 17, 45)
 EXPORT = Path("data") / "nlu" / "reviewed.yml"
 NEW_INTENTS = Path("review") / "new_intents.yml"
+ESCALATION = Path("data") / "escalation" / "reviewed.yml"
 
 
 @pytest.fixture
@@ -33,6 +36,7 @@ def project(tmp_path) -> Path:
         shutil.copy(PROJECT_ROOT / name, root / name)
     shutil.copytree(PROJECT_ROOT / "data", root / "data")
     (root / EXPORT).unlink(missing_ok=True)
+    (root / ESCALATION).unlink(missing_ok=True)
     shutil.rmtree(root / "review", ignore_errors=True)
     return root
 
@@ -45,6 +49,7 @@ def item(
     reviewed_at: dt.datetime | None = REVIEWED,
     entities: tuple[dict, ...] = (),
     status: str = "labelled",
+    reason: str = "nlu_fallback",
 ) -> ReviewItem:
     return ReviewItem(
         id=number,
@@ -53,7 +58,7 @@ def item(
         predicted_intent="greet",
         confidence=0.4,
         entities=entities,
-        reason="nlu_fallback",
+        reason=reason,
         status=status,
         label=label,
         trainer_name=trainer,
@@ -358,3 +363,111 @@ def test_exported_data_passes_rasas_validation_and_trains(project, tmp_path):
 
     assert training.returncode == 0, log.read_text()[-5000:]
     assert (project / "models" / "exported.tar.gz").stat().st_size > 0
+
+
+def verdict(number: int, text: str, label: str | None, **fields) -> ReviewItem:
+    """An escalation item (a missed or nearly missed handoff) with a trainer's verdict."""
+    return item(number, text, label, **{"reason": "missed_escalation", **fields})
+
+
+def person_flags(path: Path) -> list[tuple[str, bool]]:
+    """(text, person) of every example, as the escalation judgement's own loader reads the file."""
+    alone = path.parent.parent / "written-alone"
+    shutil.rmtree(alone, ignore_errors=True)
+    alone.mkdir()
+    shutil.copy(path, alone / path.name)
+    return [(example.text, example.person) for example in load_examples(alone)]
+
+
+def test_escalation_verdicts_are_examples_the_judgement_loads_with_their_person_flags(project):
+    items = [
+        verdict(1, "this is the third time I ask, where is it", "needs_person"),
+        item(2, "hiya bot", "greet"),
+        verdict(3, "meh, ok, whatever", "fine", reason="near_threshold"),
+        verdict(4, "I am so worried about my mum's present", "needs_person"),
+        verdict(5, "still open", None, status="open"),
+    ]
+
+    result = export_labelled(project, items, "Ops Lead", NOW)
+
+    assert (result.escalation_path, result.per_escalation_label) == (str(ESCALATION), {"needs_person": 2, "fine": 1})
+    assert (result.examples, result.per_intent) == (1, {"greet": 1})
+    assert person_flags(project / ESCALATION) == [
+        ("I am so worried about my mum's present", True),
+        ("this is the third time I ask, where is it", True),
+        ("meh, ok, whatever", False),
+    ]
+    assert [group.keys() for group in yaml.safe_load((project / ESCALATION).read_text())["groups"]] == [
+        {"person", "examples"},
+        {"person", "examples"},
+    ]
+    nlu = (project / EXPORT).read_text()
+    assert "hiya bot" in nlu and "third time" not in nlu and "needs_person" not in nlu
+    assert "hiya bot" not in (project / ESCALATION).read_text()
+
+
+def test_escalation_examples_have_the_nlu_exports_placeholders_without_the_annotation(project):
+    text = "furious!! is 00123842 lost? mail jane.doe@example.org or ring 07911 123456"
+    order = {"entity": "order_id", "value": "00123842", "start": 13, "end": 21}
+
+    export_labelled(project, [item(1, text, "track_order", entities=(order,))], "Ops Lead", NOW)
+    [(_, as_intent, _)] = examples(project / EXPORT)
+    export_labelled(project, [verdict(1, text, "needs_person", entities=(order,))], "Ops Lead", NOW)
+
+    [(example, person)] = person_flags(project / ESCALATION)
+    assert (example, person) == (as_intent, True)
+    assert re.fullmatch(r"furious!! is \d{8} lost\? mail customer\d{1,4}@example\.com or ring 07700 900\d{3}", example)
+    written = (project / ESCALATION).read_text()
+    for personal in ("00123842", "jane", "example.org", "07911", "123456", "conv-1"):
+        assert personal not in written
+
+
+def test_escalation_verdicts_are_written_once_each_and_the_latest_verdict_wins(project):
+    later = REVIEWED + dt.timedelta(hours=2)
+    items = [
+        verdict(1, "Where is order 00123842?!", "needs_person", reviewed_at=later),
+        verdict(2, "where is  order 00123842?!", "fine"),
+        verdict(3, "ugh, fine", "fine"),
+        verdict(4, "UGH, FINE", "fine"),
+    ]
+
+    result = export_labelled(project, items, "Ops Lead", NOW)
+
+    assert (result.per_escalation_label, result.duplicates_left_out) == ({"needs_person": 1, "fine": 1}, 2)
+    (order, order_person), (ugh, ugh_person) = person_flags(project / ESCALATION)
+    assert (order_person, ugh, ugh_person) == (True, "UGH, FINE", False)
+    assert order.startswith("Where is order ") and "00123842" not in order
+
+
+def test_examples_already_in_data_escalation_are_left_out(project):
+    (project / "data" / "escalation" / "ours.yml").write_text(
+        'groups:\n  - {emotion: anger, strength: strong, examples: ["You lot are USELESS"]}\n'
+    )
+
+    result = export_labelled(
+        project, [verdict(1, "you lot are  useless", "needs_person"), verdict(2, "hmm", "fine")], "Ops Lead", NOW
+    )
+
+    assert (result.per_escalation_label, result.duplicates_left_out) == ({"fine": 1}, 1)
+    assert person_flags(project / ESCALATION) == [("hmm", False)]
+
+
+def test_the_escalation_file_says_the_export_wrote_it_and_does_not_change_when_the_verdicts_do_not(project):
+    items = [verdict(1, "this is a joke", "needs_person"), verdict(2, "ok then", "fine")]
+
+    export_labelled(project, items, "Ops Lead", NOW)
+    first = (project / ESCALATION).read_text()
+    export_labelled(project, list(reversed(items)), "Someone Else", NOW + dt.timedelta(days=3))
+
+    assert (project / ESCALATION).read_text() == first
+    assert first.startswith("# Written by the review export")
+    assert 'person: true is "needs a person"' in first
+
+
+def test_no_verdict_left_removes_an_earlier_escalation_file(project):
+    export_labelled(project, [verdict(1, "this is a joke", "needs_person")], "Ops Lead", NOW)
+
+    result = export_labelled(project, [verdict(1, "this is a joke", None, status="dismissed")], "Ops Lead", NOW)
+
+    assert result.escalation_path is None and result.per_escalation_label == {}
+    assert not (project / ESCALATION).exists()

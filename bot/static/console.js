@@ -35,13 +35,20 @@
     out_of_scope: "Out of scope",
     low_confidence: "Unsure",
     not_understood: "Handed over: not understood",
+    missed_escalation: "Missed handoff?",
+    near_threshold: "Nearly handed over",
   };
   var REVIEW_REASON_HINTS = {
     nlu_fallback: "No intent was confident enough, so the bot gave its fallback answer",
     out_of_scope: "The bot took it for something the shop does not handle",
     low_confidence: "The bot answered, but with less confidence than the review threshold",
     not_understood: "The customer wrote this shortly before the bot handed them to a person for not understanding",
+    missed_escalation: "The customer was upset here, the bot did not hand over, and soon after they asked for a person",
+    near_threshold: "The scores came close to a threshold for handing over, and the bot did not hand over",
   };
+  // An escalation item's verdict (bot/escalation_review.py LABELS), instead of an intent.
+  var ESCALATION_LABELS = { needs_person: "Needs a person", fine: "Fine" };
+  var SCORE_NAMES = { strong_emotion: "strong feeling", needs_person: "needs a person" };
   var REVIEW_EMPTY = {
     open: "Nothing to review: the bot has been sure of everything customers said since the last look.",
     labelled: "No labelled messages yet.",
@@ -1906,6 +1913,7 @@
       "data-testid": "review-item",
       "data-id": item.id,
       "data-status": item.status,
+      "data-kind": item.kind || "intent",
       "data-conversation-id": item.conversation_id,
     });
 
@@ -1913,8 +1921,11 @@
     var reason = badge("review", item.reason, REVIEW_REASONS[item.reason] || item.reason);
     reason.setAttribute("data-testid", "review-reason");
     reason.title = REVIEW_REASON_HINTS[item.reason] || "";
+    var escalation = item.kind === "escalation";
     var predicted = el("span", { class: "review-item__predicted", "data-testid": "review-predicted" });
-    if (item.predicted_intent) {
+    if (escalation) {
+      append(predicted, el("span", { class: "muted" }, "Intent "), el("code", { class: "mono" }, item.predicted_intent || "—"));
+    } else if (item.predicted_intent) {
       append(
         predicted,
         el("span", { class: "muted" }, "Bot's guess "),
@@ -1936,6 +1947,9 @@
     node.appendChild(top);
 
     node.appendChild(el("blockquote", { class: "review-item__text", id: textId, "data-testid": "review-text" }, item.text));
+    if (escalation) {
+      node.appendChild(escalationScores(item.scores));
+    }
 
     var entities = Array.isArray(item.entities) ? item.entities : [];
     if (entities.length) {
@@ -1950,10 +1964,12 @@
 
     var foot = el("div", { class: "review-item__foot" });
     if (item.status === "open") {
-      foot.appendChild(reviewForm(item, node, textId));
+      foot.appendChild(escalation ? escalationForm(item, node, textId) : reviewForm(item, node, textId));
     } else {
       var verdict = el("p", { class: "review-item__verdict", "data-testid": "review-verdict" });
-      if (item.status === "labelled") {
+      if (item.status === "labelled" && escalation) {
+        append(verdict, el("strong", { "data-testid": "review-label-name" }, ESCALATION_LABELS[item.label] || item.label || "—"));
+      } else if (item.status === "labelled") {
         append(verdict, "Labelled ", el("code", { class: "mono", "data-testid": "review-label-name" }, item.label || "—"));
       } else {
         verdict.appendChild(document.createTextNode("Dismissed"));
@@ -2060,6 +2076,80 @@
     return form;
   }
 
+  /** Why an escalation item is here, as chips: the feeling, the person probability, the thresholds it came close
+   * to, when the customer asked for a person. Text only: the scores come from the hub's JSON. */
+  function escalationScores(scores) {
+    scores = scores && typeof scores === "object" ? scores : {};
+    var chips = el("div", { class: "chips review-item__scores", "aria-label": "Why it is here", "data-testid": "review-scores" });
+    function chip(text, testid) {
+      chips.appendChild(el("span", { class: "chip", "data-testid": testid }, text));
+    }
+    var emotion = scores.emotion && typeof scores.emotion === "object" ? scores.emotion : null;
+    if (emotion && emotion.level && emotion.level !== "none") {
+      chip("Upset: " + String(emotion.level) + (emotion.label ? " (" + String(emotion.label) + ")" : ""), "review-score-emotion");
+    }
+    if (emotion && emotion.strong !== undefined) {
+      chip("strong feeling " + percent(emotion.strong), "review-score-strong");
+    }
+    if (scores.person !== undefined && scores.person !== null) {
+      chip("needs a person " + percent(scores.person), "review-score-person");
+    }
+    var near = scores.near && typeof scores.near === "object" ? scores.near : {};
+    Object.keys(near)
+      .sort()
+      .forEach(function (name) {
+        var value = near[name] || {};
+        var label = SCORE_NAMES[name] || String(name).replace(/^topic:/, "topic ");
+        chip("Near the threshold: " + label + " " + percent(value.score) + " of " + percent(value.threshold), "review-score-near");
+      });
+    var asked = scores.asked_for_person && typeof scores.asked_for_person === "object" ? scores.asked_for_person : null;
+    if (asked) {
+      var later = Number(asked.messages_later) || 1;
+      chip("Asked for a person " + later + " message" + (later === 1 ? "" : "s") + " later", "review-score-asked");
+    }
+    return chips;
+  }
+
+  /** "Needs a person", "Fine" and Dismiss, for an open escalation item (it takes no intent). */
+  function escalationForm(item, node, textId) {
+    var form = el("div", { class: "review-item__form", role: "group", "aria-label": "Should a person have stepped in?" });
+    var question = el("span", { class: "review-item__label" }, "Should a person have stepped in?");
+    var buttons = Object.keys(ESCALATION_LABELS).map(function (label) {
+      var button = el(
+        "button",
+        {
+          class: label === "needs_person" ? "btn btn--primary" : "btn",
+          type: "button",
+          "data-testid": label === "needs_person" ? "review-needs-person" : "review-fine",
+          "aria-describedby": textId,
+        },
+        ESCALATION_LABELS[label]
+      );
+      button.addEventListener("click", function () {
+        reviewAction(item, node, form, buttons, "/label", { label: label }, null).then(function (done) {
+          if (done) {
+            announce("Labelled “" + shortText(item.text) + "”: " + ESCALATION_LABELS[label] + ".");
+          }
+        });
+      });
+      return button;
+    });
+    var dismissButton = el("button", { class: "btn", type: "button", "data-testid": "review-dismiss", "aria-describedby": textId }, "Dismiss");
+    buttons.push(dismissButton);
+    dismissButton.addEventListener("click", function () {
+      reviewAction(item, node, form, buttons, "/dismiss", {}, null).then(function (done) {
+        if (done) {
+          announce("Dismissed “" + shortText(item.text) + "”.");
+        }
+      });
+    });
+    append(form, question);
+    buttons.forEach(function (button) {
+      form.appendChild(button);
+    });
+    return form;
+  }
+
   /** Label or dismiss; the item leaves the list and the counts follow. Errors (a bad name: 422) go by the item. */
   function reviewAction(item, node, form, buttons, action, body, input) {
     clearActionError();
@@ -2101,7 +2191,11 @@
     renderReviewCounts();
     updateReviewMessage();
     if (hadFocus || document.activeElement === document.body) {
-      var target = next && (next.querySelector("[data-testid=review-intent]") || next.querySelector("a"));
+      var target =
+        next &&
+        (next.querySelector("[data-testid=review-intent]") ||
+          next.querySelector("[data-testid=review-needs-person]") ||
+          next.querySelector("a"));
       (target || $("review-title")).focus();
     }
   }
@@ -2150,6 +2244,18 @@
       card.appendChild(countsTable(perIntent, "export-per-intent"));
     } else {
       card.appendChild(el("p", { class: "muted small" }, "None for intents in domain.yml."));
+    }
+    var verdicts = result.per_escalation_label && typeof result.per_escalation_label === "object" ? result.per_escalation_label : {};
+    if (result.escalation_path) {
+      card.appendChild(el("h3", { class: "card__subtitle" }, "Escalation verdicts"));
+      var escalationFile = el("p", { class: "small" });
+      append(
+        escalationFile,
+        "Written to ",
+        el("code", { class: "mono", "data-testid": "export-escalation-path" }, result.escalation_path),
+        ": " + (Number(verdicts.needs_person) || 0) + " needed a person, " + (Number(verdicts.fine) || 0) + " fine."
+      );
+      card.appendChild(escalationFile);
     }
     var fresh = Object.keys(newIntents);
     if (fresh.length) {
