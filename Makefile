@@ -24,7 +24,7 @@ help:
 	@echo "make shell     chat in the terminal (rasa shell on port 5006, using the running action server)"
 	@echo "make eval      score the model on ../shared/datasets (Bitext intents + order_id, CLINC150 out-of-scope)"
 	@echo "              then Rasa's NLU report on the same data: per-intent precision/recall/F1, confusion matrix in results/nlu"
-	@echo "make eval-escalation  how well escalation.yml finds upset and complex cases (TweetEval, GoEmotions, Bitext, ours)"
+	@echo "make eval-escalation  who the trained bot hands to a person after one message (escalation dev set, Bitext, TweetEval, ours)"
 	@echo "make bench     reply latency through Rasa's REST channel and through the hub; delivery between people"
 	@echo "make bench-report  the supervisors' Insight page on a year of history (100,000 conversations)"
 	@echo "make train     train the model if data/, domain.yml or config.yml changed"
@@ -84,7 +84,7 @@ eval: $(VENV)/.installed $(MODEL)
 	$(PY) -m benchmarks.bitext_eval --model $(MODEL)
 	$(PY) -m benchmarks.nlu_report --model $(MODEL)
 
-eval-escalation: $(VENV)/.installed
+eval-escalation: $(VENV)/.installed $(MODEL)
 	$(PY) -m benchmarks.escalation_eval
 
 bench: shop-db $(MODEL)

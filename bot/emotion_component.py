@@ -5,7 +5,8 @@ labels) plus the routine examples of the NLU data, and stores the learned weight
 then carries:
 - `emotion`: score, level (none/mild/strong), label (anger/frustration/distress), the learned
   probabilities, and the lexicon's cues (escalation.yml);
-- `judgement`: the probability of each topic that needs a person, and of "a person should step in".
+- `judgement`: the probability of each topic that needs a person, of "a person should step in", and that the
+  message is about something the shop can help with (`shop`).
 They appear in `/model/parse`, in the tracker's parse data (the escalation policy and the actions read
 them) and in the handoff packet. Thresholds live in escalation.yml, read when Rasa loads the model.
 """
@@ -111,11 +112,8 @@ class EmotionClassifier(GraphComponent):
             emotion = self._scorer.score(text).to_json()
             if judgement is not None:
                 emotion = combine(emotion, judgement, self._thresholds)
-                message.set(
-                    JUDGEMENT,
-                    {"topics": to_json(judgement)["topics"], "person": round(judgement.person, 3)},
-                    add_to_output=True,
-                )
+                learned = to_json(judgement)
+                message.set(JUDGEMENT, {k: learned[k] for k in ("topics", "person", "shop")}, add_to_output=True)
             message.set(EMOTION, emotion, add_to_output=True)
         return messages
 
@@ -124,17 +122,18 @@ class EmotionClassifier(GraphComponent):
 
 
 def combine(lexicon: dict[str, Any], judgement: Judgement, thresholds: dict[str, Any]) -> dict[str, Any]:
-    """The learned strength decides the level; the lexicon's sure cases (a strong score) still count."""
+    """The learned strength decides whether a feeling is strong. Mild is what either judge finds: the lexicon
+    knows words (and catches anger in writing unlike ours), the model knows shop talk and sarcasm."""
     strong, mild = judgement.strength["strong"], judgement.strength["mild"]
-    if strong >= float(thresholds["strong_emotion"]) or lexicon["level"] == "strong":
+    if strong >= float(thresholds["strong_emotion"]):
         level = "strong"
-    elif strong + mild >= float(thresholds["mild_emotion"]):
+    elif strong + mild >= float(thresholds["mild_emotion"]) or lexicon["level"] != "none":
         level = "mild"
     else:
         level = "none"
     learned = to_json(judgement)
     return {
-        "score": round(max(strong + mild / 2, lexicon["score"] if lexicon["level"] == "strong" else 0.0), 3),
+        "score": round(strong + mild / 2, 3),
         "level": level,
         "label": judgement.feeling if level != "none" else "neutral",
         "cues": lexicon["cues"],

@@ -42,6 +42,11 @@ class Turn:
         return (self.judgement or {}).get("person")
 
     @property
+    def shop(self) -> float:
+        """How sure the model is that the message is about something the shop can help with (1.0 if unknown)."""
+        return float((self.judgement or {}).get("shop", 1.0))
+
+    @property
     def level(self) -> str:
         return str((self.emotion or {}).get("level", "none"))
 
@@ -73,6 +78,7 @@ class EscalationRules:
         judgement = judgement or {}
         self.strong_emotion = float(judgement.get("strong_emotion", 0.5))
         self.needs_person = float(judgement.get("needs_person", 0.5))
+        self.about_shop = float(judgement.get("about_shop", 0.5))
         self.review_margin = float(judgement.get("review_margin", 0.15))
         self.topics = {
             name: TopicRule(float(spec["threshold"]), str(spec["priority"]), spec.get("action", "handoff") == "handoff")
@@ -105,12 +111,17 @@ class EscalationRules:
                 reason, priority = new_reason, new_priority
 
         emotion = latest.emotion or {}
+        about_shop = latest.shop >= self.about_shop
         if latest.level == "strong":
             signals.append(f"emotion:strong:{emotion.get('label')}")
             strong = (emotion.get("strength") or {}).get("strong")
             if strong is not None:
                 scores[signals[-1]] = float(strong)
-            escalate("emotional", "urgent")
+            if about_shop:
+                escalate("emotional", "urgent")
+            else:
+                signals.append("not_about_the_shop")
+                scores["not_about_the_shop"] = 1.0 - latest.shop
         for topic, probability in sorted(latest.topics.items(), key=lambda item: -item[1]):
             rule = self.topics.get(topic)
             if rule is None or probability < rule.threshold:
@@ -137,7 +148,7 @@ class EscalationRules:
             signals.append(f"repeated_need:{latest.intent}")
             escalate("complex", "high")
         person = latest.person
-        if person is not None and person >= self.needs_person:
+        if person is not None and person >= self.needs_person and about_shop:
             signals.append("needs_person")
             scores["needs_person"] = float(person)
             escalate("emotional" if latest.level != "none" else "complex", "high")

@@ -3,7 +3,9 @@
 Each file holds groups of messages that share labels: how the customer feels (`emotion`: anger,
 frustration, distress or none; `strength`: none, mild or strong) and what it is about (`topics` that need
 a person). `person` says whether a person should step in; when a group leaves it out it follows from the
-labels (strong feelings or any topic). The review inbox's export adds groups with only `person` set.
+labels (strong feelings or any topic, about the shop). `shop: false` marks chit-chat and posts about life: a
+person from the shop cannot help with those, however strong the feeling. The review inbox's export adds
+groups with only `person` set.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class Example:
     strength: str | None = "none"
     topics: tuple[str, ...] = ()
     person: bool = False
+    shop: bool = True
+    """About something the shop can help with; chit-chat and posts about life are not (`shop: false`)."""
 
     @property
     def labelled_feeling(self) -> bool:
@@ -90,17 +94,18 @@ def _read(path: Path) -> Iterable[Example]:
 def _group(group: Any, where: str) -> Iterable[Example]:
     if not isinstance(group, dict) or not isinstance(group.get("examples"), list):
         raise ExamplesError(f"{where}: a group needs a list of 'examples'")
-    only_person = "emotion" not in group and "strength" not in group and "topics" not in group
+    only_person = not {"emotion", "strength", "topics", "shop"} & set(group)
     emotion = None if only_person else _one_of(group.get("emotion", "none"), EMOTIONS, "emotion", where)
     strength = None if only_person else _one_of(group.get("strength", "none"), STRENGTHS, "strength", where)
     topics = tuple(_one_of(t, TOPICS, "topic", where) for t in group.get("topics") or ())
     if only_person and "person" not in group:
         raise ExamplesError(f"{where}: say 'emotion', 'strength', 'topics' or 'person'")
-    person = bool(group["person"]) if "person" in group else strength == "strong" or bool(topics)
+    shop = bool(group.get("shop", True))
+    person = bool(group["person"]) if "person" in group else shop and (strength == "strong" or bool(topics))
     for text in group["examples"]:
         if not isinstance(text, str) or not text.strip():
             raise ExamplesError(f"{where}: every example must be a non-empty string")
-        yield Example(text.strip(), emotion, strength, topics, person)
+        yield Example(text.strip(), emotion, strength, topics, person, shop)
 
 
 def _one_of(value: Any, allowed: Sequence[str], what: str, where: str) -> str:

@@ -52,6 +52,7 @@ class Judgement:
     emotion: Mapping[str, float]
     topics: Mapping[str, float]
     person: float
+    shop: float = 1.0
 
     @property
     def feeling(self) -> str:
@@ -130,6 +131,9 @@ class EscalationModel:
             if target.any():
                 heads[f"topic:{topic}"] = _fit(features[topical], target, regularisation)
         heads["person"] = _fit(features, np.array([e.person for e in examples], int), regularisation)
+        shop = np.array([e.shop for e in examples], int)
+        if not shop.all():
+            heads["shop"] = _fit(features, shop, regularisation)
         return cls(featurizer, heads)
 
     def judge(self, texts: Sequence[str]) -> list[Judgement]:
@@ -141,6 +145,7 @@ class EscalationModel:
                 emotion=dict(zip(EMOTIONS, map(float, scores["emotion"][row]), strict=True)),
                 topics={t: float(scores[f"topic:{t}"][row][1]) for t in TOPICS if f"topic:{t}" in scores},
                 person=float(scores["person"][row][1]),
+                shop=float(scores["shop"][row][1]) if "shop" in scores else 1.0,
             )
             for row in range(len(texts))
         ]
@@ -194,4 +199,5 @@ def to_json(judgement: Judgement) -> dict[str, Any]:
         "emotion": {k: round(v, 3) for k, v in judgement.emotion.items()},
         "topics": {k: round(v, 3) for k, v in judgement.topics.items()},
         "person": round(judgement.person, 3),
+        "shop": round(judgement.shop, 3),
     }

@@ -151,3 +151,13 @@ def test_scores_just_under_a_threshold_are_near_misses_for_the_review_inbox():
     near = rules.near_misses(judged("hm", topics={"fraud": 0.45, "legal": 0.1}, person=0.4, strong=0.2))
     assert near == {"topic:fraud": pytest.approx(0.45), "needs_person": pytest.approx(0.4)}
     assert rules.near_misses(judged("hm", topics={"fraud": 0.9})) == {}
+
+
+def test_strong_feelings_about_something_else_get_an_apology_not_an_agent():
+    rant = judged("the referee was a joke tonight, absolutely furious", strong=0.9, level="strong", person=0.9)
+    rant = Turn(rant.text, None, rant.emotion, ("utter_answer",), judgement=dict(rant.judgement, shop=0.1))
+    result = assess(rant)
+    assert (result.escalate, result.acknowledge) == (False, True)
+    assert "not_about_the_shop" in result.signals and "needs_person" not in result.signals
+    shop = judged("you lost my parcel again, absolutely furious", strong=0.9, level="strong")
+    assert assess(Turn(shop.text, None, shop.emotion, judgement=dict(shop.judgement, shop=0.9))).escalate is True

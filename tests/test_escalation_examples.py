@@ -70,3 +70,9 @@ def test_the_fingerprint_changes_with_any_example_file(tmp_path):
     write(tmp_path, "groups: [{person: true, examples: [b]}]", "reviewed.yml")
     assert fingerprint(tmp_path) != before
     assert fingerprint(EXAMPLES_DIR) != before
+
+
+def test_strong_feelings_about_life_outside_the_shop_need_no_person(tmp_path):
+    write(tmp_path, "groups: [{emotion: anger, strength: strong, shop: false, examples: ['that referee, honestly']}]")
+    (rant,) = load_examples(tmp_path)
+    assert (rant.shop, rant.person, rant.strength) == (False, False, "strong")

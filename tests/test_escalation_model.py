@@ -28,6 +28,8 @@ ANGRY = [
     "pathetic service, shame on you",
     "furious!!! nobody helps me",
 ]
+OFF_TOPIC = ["what a goal, best match of the season", "sunny day at the beach with the kids",
+             "new episode tonight, can't wait", "my cat just learned to open doors lol"]
 FRAUD = [
     "a payment on my card that I never made",
     "there is a charge from you I don't recognise",
@@ -47,6 +49,7 @@ def model(featurizer):
     examples += [Example(t, "anger", "strong", (), True) for t in ANGRY]
     examples += [Example(t, "none", "none", ("fraud",), True) for t in FRAUD]
     examples += [Example("bit annoying, where is it", "frustration", "mild")]
+    examples += [Example(t, shop=False) for t in OFF_TOPIC]
     return EscalationModel.train(featurizer, examples)
 
 
@@ -58,6 +61,8 @@ def test_it_tells_the_classes_it_learned_apart(model):
     assert fraud.person > 0.5 > calm.person
     assert set(calm.topics) == {"fraud"}, "topics with no examples get no head"
     assert sum(calm.strength.values()) == pytest.approx(1.0, abs=1e-5)
+    (match,) = model.judge(["what a match, the goal in the last minute!"])
+    assert match.shop < 0.5 < calm.shop
 
 
 def test_it_is_saved_as_arrays_and_reads_back_identical(model, featurizer, tmp_path):
