@@ -148,7 +148,8 @@ class EscalationRules:
             signals.append(f"repeated_need:{latest.intent}")
             escalate("complex", "high")
         person = latest.person
-        if person is not None and person >= self.needs_person and about_shop:
+        asked_for_person = latest.intent in HANDOFF_INTENTS  # the intent routes it; the reason stays "requested"
+        if person is not None and person >= self.needs_person and about_shop and not asked_for_person:
             signals.append("needs_person")
             scores["needs_person"] = float(person)
             escalate("emotional" if latest.level != "none" else "complex", "high")

@@ -16,6 +16,8 @@ from actions.sql_order_system import SqlOrderSystem
 from tests.rasa_stack import RasaStack
 from tests.shop_api_server import ShopApiServer
 
+pytest_plugins = ["tests.review_databases"]  # the review inbox's hub and Rasa databases
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--no-sandbox",

@@ -3,8 +3,6 @@ needs_person or fine, and exported as escalation examples the judgement learns f
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,70 +10,26 @@ from typing import Any
 
 import pytest
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import inspect
 
 from actions.database import create_engine
 from bot import schema as t
-from bot.agents import AgentStore
 from bot.conversations import ConversationStore, NewMessage
 from bot.escalation import rules_for
 from bot.escalation_examples import load_examples
 from bot.review_inbox import ReviewError, ReviewInbox
 from tests.hub_clients import AgentClient
 from tests.rasa_stack import PROJECT_ROOT, RasaStack
+from tests.review_databases import run
 
-NOW = dt.datetime(2024, 5, 6, 9, 30)
 RULES = rules_for()
 NEAR_PERSON = round(RULES.needs_person - RULES.review_margin / 2, 3)
 """A "person should step in" probability just under the threshold, whatever escalation.yml says."""
 ANSWER = ("utter_track_order",)
 ACKNOWLEDGED = ("action_acknowledge_feelings", "utter_track_order")
 HANDED_OVER = ("action_handoff",)
-
-
-def run(coroutine):
-    return asyncio.run(coroutine)
-
-
-@pytest.fixture(scope="module")
-def hub_template(tmp_path_factory) -> Path:
-    """The hub's schema and one trainer, built once (hashing a password takes a while), copied by each test."""
-    database = tmp_path_factory.mktemp("escalation-review") / "hub.db"
-    conversations = ConversationStore(create_engine(f"sqlite:///{database}"))
-    conversations.create_schema()
-    run(AgentStore(conversations.engine).add("tess", "Tess Trainer", "long enough password", "trainer"))
-    conversations.engine.dispose()
-    return database
-
-
-@pytest.fixture
-def store(tmp_path, hub_template) -> Iterator[ConversationStore]:
-    shutil.copyfile(hub_template, tmp_path / "hub.db")
-    conversations = ConversationStore(create_engine(f"sqlite:///{tmp_path / 'hub.db'}"))
-    yield conversations
-    conversations.engine.dispose()
-
-
-@pytest.fixture
-def tess(store) -> int:
-    [agent] = run(AgentStore(store.engine).all())
-    return agent.id
-
-
-@pytest.fixture
-def rasa(tmp_path, store) -> Iterator[SQLTrackerStore]:
-    """Rasa's real SQL tracker store on the hub's database, as DESIGN.md deploys it (it creates `events`)."""
-    tracker_store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "hub.db"))
-    yield tracker_store
-    tracker_store.engine.dispose()
-
-
-@pytest.fixture
-def inbox(store) -> ReviewInbox:
-    return ReviewInbox(store.engine, threshold=0.7, clock=lambda: NOW)
 
 
 def parse(
