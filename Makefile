@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODEL := models/frontline.tar.gz
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null)
+TRAINING_INPUTS := config.yml domain.yml escalation.yml $(shell find data -type f -name '*.yml' 2>/dev/null)
 
 # python3.10 may be a pyenv shim that refuses to run; find an interpreter that really is 3.10.
 PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \

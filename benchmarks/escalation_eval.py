@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import csv
 import json
 import logging
+import operator
 import statistics
 import tempfile
 import time
@@ -27,10 +29,12 @@ from typing import Any
 import yaml
 
 from benchmarks.bitext_eval import DATASETS, PROJECT_ROOT, latest_model
+from bot.escalation import Turn, rules_for
 
 HANDOFF = "action_handoff"
 HANDOFF_INTENTS = {"complaint", "contact_human_agent", "contact_customer_service"}
 TARGETS = {"emotional": (">=", 0.90), "complex": (">=", 0.85), "routine": ("<=", 0.03)}
+COMPARE = {">=": operator.ge, "<=": operator.le}
 
 
 class FirstTurns:
@@ -61,17 +65,35 @@ class FirstTurns:
         predicted = self._agent.processor.predict_next_with_tracker(tracker) or {}
         action = max(predicted.get("scores", []), key=lambda s: s["score"], default={"action": None})["action"]
         level = (parse.get("emotion") or {}).get("level", "none")
-        return {"handed_over": action == HANDOFF, "flagged": action == HANDOFF or level != "none", "action": action}
+        intent = (parse.get("intent") or {}).get("name")
+        turn = Turn(text, intent, parse.get("emotion"), judgement=parse.get("judgement"))
+        why = [s for s in rules_for().assess([turn]).signals if not s.startswith(("cue:", "emotion:mild"))]
+        if action == HANDOFF and intent in HANDOFF_INTENTS:
+            why.append(f"intent:{intent}")
+        return {
+            "handed_over": action == HANDOFF,
+            "flagged": action == HANDOFF or level != "none",
+            "action": action,
+            "intent": intent,
+            "why": why if action == HANDOFF else [],
+        }
 
     async def rates(self, texts: Sequence[str]) -> dict[str, Any]:
         outcomes = [await self.outcome(i, t) for i, t in enumerate(texts)]
         n = len(outcomes)
+        why = collections.Counter(_kind(signal) for o in outcomes for signal in o["why"])
         return {
             "n": n,
             "handed_over": round(sum(o["handed_over"] for o in outcomes) / n, 4),
             "flagged": round(sum(o["flagged"] for o in outcomes) / n, 4),
+            "why": dict(why.most_common()),
             "outcomes": outcomes,
         }
+
+
+def _kind(signal: str) -> str:
+    """`topic:fraud` stays whole; `emotion:strong:anger` and `high_stakes:legal` count by their first part."""
+    return signal if signal.startswith(("topic:", "intent:")) else signal.split(":")[0]
 
 
 def escalation_dev() -> dict[str, list[str]]:
@@ -162,14 +184,14 @@ async def evaluate(model: str, with_goemotions: bool) -> dict[str, Any]:
 def print_report(report: dict[str, Any]) -> None:
     print("escalation/dev.tsv (written outside the project): handed to a person after the first message")
     for label, row in report["escalation_dev"].items():
-        sign, target = TARGETS.get(label, ("", None))
-        met = "" if target is None else ("  ok" if eval(f"{row['handed_over']} {sign} {target}") else "  MISSED")
-        aim = f" (aim {sign} {target:.2f})" if target is not None else ""
-        print(f"  {label:10} ({row['n']:3}): {row['handed_over']:.3f}{aim}{met}")
+        sign, target = TARGETS[label]
+        met = "ok" if COMPARE[sign](row["handed_over"], target) else "MISSED"
+        why = _why(row) if label == "routine" else ""
+        print(f"  {label:10} ({row['n']:3}): {row['handed_over']:.3f} (aim {sign} {target:.2f}) {met}{why}")
     routine = report["bitext_routine"]
     print(
         f"Bitext dev, routine intents ({routine['n']}): handed over {routine['handed_over']:.3f} (aim <= 0.01),"
-        f" flagged {routine['flagged']:.3f}"
+        f" flagged {routine['flagged']:.3f}{_why(routine)}"
     )
     tweets = report["tweeteval"]
     print(
@@ -178,8 +200,10 @@ def print_report(report: dict[str, Any]) -> None:
     )
     for label in ("joy", "optimism", "sadness"):
         row = tweets[label]
-        aim = " (aim <= 0.03)" if label != "sadness" else ""
-        print(f"  {label:9} ({row['n']:3}): handed over {row['handed_over']:.3f}{aim}, flagged {row['flagged']:.3f}")
+        aim, why = (" (aim <= 0.03)", _why(row)) if label != "sadness" else ("", "")
+        print(
+            f"  {label:9} ({row['n']:3}): handed over {row['handed_over']:.3f}{aim}, flagged {row['flagged']:.3f}{why}"
+        )
     for label, row in report.get("goemotions", {}).items():
         print(
             f"GoEmotions {label:9} ({row['n']:4}): handed over {row['handed_over']:.3f}, flagged {row['flagged']:.3f}"
@@ -188,6 +212,11 @@ def print_report(report: dict[str, Any]) -> None:
         print(f"our {kind} cases ({row['n']}): handed over {row['handed_over']:.3f}, flagged {row['flagged']:.3f}")
     cost = report["scoring"]
     print(f"judgement cost per message ({cost['n']} messages): p50 {cost['p50_ms']} ms, p95 {cost['p95_ms']} ms")
+
+
+def _why(row: dict[str, Any]) -> str:
+    """What brought a person in where none was needed: the trainer's first place to look."""
+    return f"; why: {', '.join(f'{k} {v}' for k, v in row['why'].items())}" if row["why"] else ""
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,6 +13,7 @@ them) and in the handoff packet. Thresholds live in escalation.yml, read when Ra
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,9 @@ class EmotionClassifier(GraphComponent):
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
-        return fingerprint(Path(config.get("examples", EXAMPLES_DIR)))
+        """The example files and the lexicon's settings (its scores are features): Rasa's cache sees neither."""
+        lexicon = load_policy(Path(config.get("policy_file", POLICY_FILE)))["emotion"]
+        return fingerprint(Path(config.get("examples", EXAMPLES_DIR))) + json.dumps(lexicon, sort_keys=True)
 
     def train(self, training_data: TrainingData) -> Resource:
         assert self._storage is not None and self._resource is not None, "created by Rasa to train"
