@@ -22,7 +22,7 @@ help:
 	@echo "make run       set up everything and start the Rasa server (5005) and action server (5055)"
 	@echo "make test      set up everything and run the whole test suite"
 	@echo "make shell     chat in the terminal (rasa shell on port 5006, using the running action server)"
-	@echo "make eval      score the model on ../shared/datasets (Bitext intents + order_id, CLINC150 out-of-scope)"
+	@echo "make eval      score the model on benchmarks/data (Bitext intents + order_id, CLINC150 out-of-scope)"
 	@echo "              then Rasa's NLU report on the same data: per-intent precision/recall/F1, confusion matrix in results/nlu"
 	@echo "make eval-escalation  who the trained bot hands to a person after one message (escalation dev set, Bitext, TweetEval, ours)"
 	@echo "make bench     reply latency through Rasa's REST channel and through the hub; delivery between people"

@@ -29,12 +29,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def datasets_dir() -> Path:
-    """`../shared/datasets` beside the checkout; DATASETS_DIR overrides, /work/shared/datasets is the last resort."""
-    candidates = [os.environ.get("DATASETS_DIR"), PROJECT_ROOT.parent / "shared" / "datasets", "/work/shared/datasets"]
-    for candidate in filter(None, candidates):
-        if (Path(candidate) / "bitext" / "validation.csv").exists():
-            return Path(candidate)
-    return PROJECT_ROOT.parent / "shared" / "datasets"
+    """`benchmarks/data/` in this repository (each set with its licence); DATASETS_DIR points elsewhere."""
+    return Path(os.environ.get("DATASETS_DIR") or PROJECT_ROOT / "benchmarks" / "data")
 
 
 DATASETS = datasets_dir()

@@ -5,8 +5,9 @@
 Every message opens a new conversation with the trained model: the NLU (with the escalation judgement) parses
 it and the dialogue policies predict the bot's first action. "Handed over" means that action is
 `action_handoff`; "flagged" means handed over or at least mildly upset (the bot apologises). Data:
-`../shared/datasets` (escalation/dev.tsv, the Bitext dev split's routine intents, TweetEval emotion dev,
-optionally GoEmotions dev) and our own cases (benchmarks/complex_cases.yml, written by us, not trained on).
+`benchmarks/data/` (escalation/dev.tsv, the Bitext dev split's routine intents, optionally GoEmotions dev),
+TweetEval emotion dev when DATASETS_DIR holds it (`tweeteval_emotion/`), and our own cases
+(benchmarks/complex_cases.yml, written by us, not trained on).
 Then the judgement's own cost per message (the NLU component alone), p50 and p95.
 """
 
@@ -111,7 +112,10 @@ def bitext_routine() -> list[str]:
 
 
 def tweeteval() -> dict[str, list[str]]:
+    """TweetEval's emotion dev set, when DATASETS_DIR holds it: its licence keeps it out of this repository."""
     folder = DATASETS / "tweeteval_emotion"
+    if not (folder / "val_text.txt").exists():
+        return {}
     names = dict(line.split("\t") for line in (folder / "mapping.txt").read_text().splitlines() if line.strip())
     texts = (folder / "val_text.txt").read_text(encoding="utf-8").splitlines()
     labels = [names[label.strip()].strip() for label in (folder / "val_labels.txt").read_text().splitlines()]
@@ -194,11 +198,15 @@ def print_report(report: dict[str, Any]) -> None:
         f" flagged {routine['flagged']:.3f}{_why(routine)}"
     )
     tweets = report["tweeteval"]
-    print(
-        f"TweetEval anger ({tweets['anger']['n']}): flagged {tweets['anger']['flagged']:.3f} (aim >= 0.85),"
-        f" handed over {tweets['anger']['handed_over']:.3f}"
-    )
-    for label in ("joy", "optimism", "sadness"):
+    if tweets:
+        anger = tweets["anger"]
+        print(
+            f"TweetEval anger ({anger['n']}): flagged {anger['flagged']:.3f} (aim >= 0.85),"
+            f" handed over {anger['handed_over']:.3f}"
+        )
+    else:
+        print("TweetEval: not measured (set DATASETS_DIR to a folder holding tweeteval_emotion/)")
+    for label in ("joy", "optimism", "sadness") if tweets else ():
         row = tweets[label]
         aim, why = (" (aim <= 0.03)", _why(row)) if label != "sadness" else ("", "")
         print(

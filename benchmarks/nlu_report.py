@@ -34,7 +34,7 @@ ORDER_NUMBER_TYPES = frozenset({"order_id"})
 """Bitext entity types that are order numbers, the only entity of ours in that data. Its `invoice_id` spans
 (#12588) are not order numbers: the model should leave them alone, so they stay unannotated."""
 HEADER = (
-    "# Made by benchmarks/nlu_report.py from ../shared/datasets (Bitext dev split, CLINC150 out-of-scope queries)\n"
+    "# Made by benchmarks/nlu_report.py from benchmarks/data (Bitext dev split, CLINC150 out-of-scope queries)\n"
     "# for measuring only: never copy it into data/ or train on it.\n"
 )
 AVERAGES = ("macro avg", "weighted avg")

@@ -28,8 +28,12 @@ ANGRY = [
     "pathetic service, shame on you",
     "furious!!! nobody helps me",
 ]
-OFF_TOPIC = ["what a goal, best match of the season", "sunny day at the beach with the kids",
-             "new episode tonight, can't wait", "my cat just learned to open doors lol"]
+OFF_TOPIC = [
+    "what a goal, best match of the season",
+    "sunny day at the beach with the kids",
+    "new episode tonight, can't wait",
+    "my cat just learned to open doors lol",
+]
 FRAUD = [
     "a payment on my card that I never made",
     "there is a charge from you I don't recognise",

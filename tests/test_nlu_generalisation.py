@@ -1,4 +1,4 @@
-"""The model understands customer messages nobody on the project wrote (../shared/datasets)."""
+"""The model understands customer messages nobody on the project wrote (benchmarks/data)."""
 
 from __future__ import annotations
 

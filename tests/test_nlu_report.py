@@ -27,7 +27,7 @@ OUT_OF_SCOPE = [["what is the weather on mars", "oos"], ["play some jazz", "oos"
 
 @pytest.fixture
 def datasets(tmp_path: Path) -> Path:
-    """A tiny shared-datasets folder in the layout of ../shared/datasets."""
+    """A tiny shared-datasets folder in the layout of benchmarks/data."""
     (tmp_path / "bitext").mkdir()
     (tmp_path / "clinc150").mkdir()
     with (tmp_path / "bitext" / "validation.csv").open("w", newline="", encoding="utf-8") as handle:

@@ -15,12 +15,13 @@ import yaml
 from tests.hub_clients import AgentClient, CustomerClient, reload_model
 from tests.rasa_stack import MODEL, PROJECT_ROOT, TOKEN, VENV_BIN, RasaStack
 
-UNSURE = [
-    "what's the weather like in Paris",
-    "blorp fizzle wump",
+GIFTS = [
     "could you wrap it as a present for my mum, my email is jane.doe@example.org",
     "is order 00123842 able to come with a gift note",
+    "gift wrap with a ribbon please, card to jane.doe@example.org",
+    "do you do wrapping paper and a little card for 00123842",
 ]
+UNSURE = ["what's the weather like in Paris", "blorp fizzle wump", *GIFTS]
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +139,10 @@ def test_labelled_messages_export_to_valid_training_data_without_personal_data(r
             items = (await trainer.get("/api/review")).json()["items"]
             by_text = {item["text"]: item for item in items if item["kind"] == "intent"}
             weather = by_text[UNSURE[0]]
-            gift = by_text.get(UNSURE[2]) or by_text[UNSURE[3]]
+            # Which gift requests the model is unsure about depends on its training; one is enough.
+            gifts = [by_text[text] for text in GIFTS if text in by_text]
+            assert gifts, "none of the gift-wrapping requests reached the inbox"
+            gift = gifts[0]
             assert (
                 await trainer.post(f"/api/review/{weather['id']}/label", {"intent": "out_of_scope"})
             ).status_code == 200
