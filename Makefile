@@ -29,7 +29,7 @@ help:
 	@echo "make bench-report  the supervisors' Insight page on a year of history (100,000 conversations)"
 	@echo "make train     train the model if data/, domain.yml or config.yml changed"
 	@echo "make reload    train if needed, then load the model into the running Rasa server (through the hub: no message lost)"
-	@echo "make validate  rasa data validate, then the project's own checks (bot/data_checks.py: examples, test stories, responses)"
+	@echo "make validate  rasa data validate, then the project's own checks (bot/training/data_checks.py: examples, test stories, responses)"
 	@echo "make lint      ruff"
 
 $(VENV)/.installed: requirements.txt requirements-no-deps.txt constraints.txt
@@ -47,7 +47,7 @@ install: $(VENV)/.installed
 
 # Idempotent: creates and seeds the shop database only when it is missing or empty.
 shop-db: $(VENV)/.installed
-	$(PY) -m actions.demo_shop
+	$(PY) -m actions.orders.demo_shop
 
 # Retrain only when the training inputs are newer than the model (order-only on the venv: reinstalling
 # packages does not force a retrain).
@@ -61,7 +61,7 @@ reload: $(MODEL)
 
 validate: $(VENV)/.installed
 	$(RASA) data validate --fail-on-warnings
-	$(PY) -m bot.data_checks
+	$(PY) -m bot.training.data_checks
 
 run: shop-db $(MODEL)
 	$(VENV)/bin/honcho start -f Procfile

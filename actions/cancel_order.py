@@ -11,11 +11,11 @@ from rasa_sdk.types import DomainDict
 
 from actions.human_offer import offer_person
 from actions.order_form import OrderFormValidation
-from actions.order_messages import cancellation_question, money, order_label, return_path
-from actions.order_number import order_number_from
-from actions.order_system import ActionRefused, Order, OrderStatus, OrderSystemUnavailable
-from actions.order_system_provider import order_system
 from actions.order_task import OrderTaskAction
+from actions.orders.order_messages import cancellation_question, money, order_label, return_path
+from actions.orders.order_number import order_number_from
+from actions.orders.order_system import ActionRefused, Order, OrderStatus, OrderSystemUnavailable
+from actions.orders.order_system_provider import order_system
 
 logger = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.order_messages import money, order_label
-from actions.order_number import order_number_from
-from actions.order_system import OrderSystemUnavailable
-from actions.order_system_provider import order_system, settings
+from actions.orders.order_messages import money, order_label
+from actions.orders.order_number import order_number_from
+from actions.orders.order_system import OrderSystemUnavailable
+from actions.orders.order_system_provider import order_system, settings
 
 logger = logging.getLogger(__name__)
 

@@ -15,27 +15,31 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.order_task import reset_task_slots
-from bot.emotion import scorer_for
-from bot.escalation import Assessment, rules_for, turns_from_events
+from bot.domain.emotion import scorer_for
+from bot.domain.escalation import Assessment, rules_for, turns_from_events
+from bot.domain.handoff_packet import HandoffPacket
+from bot.domain.vocabulary import Priority, Reason
 
 logger = logging.getLogger(__name__)
 
-REASONS = ("requested", "emotional", "complex", "not_understood", "bot_error")
-PRIORITIES = ("urgent", "high", "normal")
-REASON_PRIORITY = {
-    "emotional": "urgent",
-    "complex": "high",
-    "bot_error": "high",
-    "not_understood": "normal",
-    "requested": "normal",
+REASON_PRIORITY: dict[str, str] = {
+    Reason.EMOTIONAL: Priority.URGENT,
+    Reason.COMPLEX: Priority.HIGH,
+    Reason.BOT_ERROR: Priority.HIGH,
+    Reason.NOT_UNDERSTOOD: Priority.NORMAL,
+    Reason.REQUESTED: Priority.NORMAL,
 }
-INTENT_REASON = {"complaint": "complex", "contact_human_agent": "requested", "contact_customer_service": "requested"}
-REASON_PHRASES = {
-    "requested": "asked to talk to a person",
-    "emotional": "is upset",
-    "complex": "has a case the bot should not handle alone",
-    "not_understood": "was not understood by the bot",
-    "bot_error": "could not be helped because of a system error",
+INTENT_REASON: dict[str, str] = {
+    "complaint": Reason.COMPLEX,
+    "contact_human_agent": Reason.REQUESTED,
+    "contact_customer_service": Reason.REQUESTED,
+}
+REASON_PHRASES: dict[str, str] = {
+    Reason.REQUESTED: "asked to talk to a person",
+    Reason.EMOTIONAL: "is upset",
+    Reason.COMPLEX: "has a case the bot should not handle alone",
+    Reason.NOT_UNDERSTOOD: "was not understood by the bot",
+    Reason.BOT_ERROR: "could not be helped because of a system error",
 }
 INTENT_PHRASES = {
     "track_order": "track an order",
@@ -102,20 +106,20 @@ def user_turns(tracker: Tracker) -> list[dict[str, Any]]:
 def choose_reason(tracker: Tracker, assessment: Assessment) -> tuple[str, str]:
     """Reason and priority: an accepted offer, then an action's request, then escalation.yml, then the intent."""
     offered = tracker.get_slot("handoff_reason")
-    if offered in REASONS:
+    if offered in Reason.words():
         return offered, REASON_PRIORITY[offered]
     if tracker.get_slot("escalation"):
-        return "complex", "high"
-    if assessment.escalate and assessment.reason in REASONS and assessment.priority in PRIORITIES:
+        return Reason.COMPLEX, Priority.HIGH
+    if assessment.escalate and assessment.reason in Reason.words() and assessment.priority in Priority.words():
         return assessment.reason, assessment.priority
     intent = (tracker.latest_message.get("intent") or {}).get("name")
-    reason = INTENT_REASON.get(intent, "requested")
+    reason = INTENT_REASON.get(intent, Reason.REQUESTED)
     return reason, REASON_PRIORITY[reason]
 
 
 def build_packet(
     tracker: Tracker, reason: str, priority: str | None = None, assessment: Assessment | None = None
-) -> dict[str, Any]:
+) -> HandoffPacket:
     turns = user_turns(tracker)
     entities: dict[str, list[Any]] = {}
     for turn in turns:

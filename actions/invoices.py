@@ -7,10 +7,10 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.order_form import OrderFormValidation
-from actions.order_messages import invoice_sentence
-from actions.order_system import Order
-from actions.order_system_provider import order_system
 from actions.order_task import OrderTaskAction
+from actions.orders.order_messages import invoice_sentence
+from actions.orders.order_system import Order
+from actions.orders.order_system_provider import order_system
 
 
 class ValidateInvoiceForm(OrderFormValidation):

@@ -13,9 +13,9 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.order_form import EMAIL_PATTERN
-from actions.order_system import OrderSystemUnavailable
-from actions.order_system_provider import order_system
 from actions.order_task import apologise_order_system_down, reset_task_slots
+from actions.orders.order_system import OrderSystemUnavailable
+from actions.orders.order_system_provider import order_system
 
 logger = logging.getLogger(__name__)
 

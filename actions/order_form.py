@@ -18,9 +18,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.order_number import find_order_number, order_number_from
-from actions.order_system import Order, OrderSystemUnavailable
-from actions.order_system_provider import order_system, settings
+from actions.orders.order_number import find_order_number, order_number_from
+from actions.orders.order_system import Order, OrderSystemUnavailable
+from actions.orders.order_system_provider import order_system, settings
 from actions.verification import email_matches, is_verified_for
 
 logger = logging.getLogger(__name__)

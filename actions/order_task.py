@@ -17,12 +17,12 @@ from rasa_sdk.types import DomainDict
 
 from actions.human_offer import offer_person
 from actions.order_form import MAX_ATTEMPTS
-from actions.order_messages import money
-from actions.order_number import order_number_from
-from actions.order_system import Order, OrderNotFound, OrderSystemUnavailable
-from actions.order_system_provider import order_system, settings
+from actions.orders.order_messages import money
+from actions.orders.order_number import order_number_from
+from actions.orders.order_system import Order, OrderNotFound, OrderSystemUnavailable
+from actions.orders.order_system_provider import order_system, settings
 from actions.verification import email_matches, is_verified_for
-from bot.escalation import rules_for
+from bot.domain.escalation import rules_for
 
 logger = logging.getLogger(__name__)
 

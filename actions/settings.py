@@ -8,12 +8,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 
+from bot.domain.errors import ConfigurationError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SHOP_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'shop.db'}"
-
-
-class ConfigurationError(ValueError):
-    """An environment variable holds a value Frontline cannot use."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,10 +13,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.human_offer import offer_person
 from actions.order_form import OrderFormValidation
-from actions.order_messages import order_label
-from actions.order_system import ActionRefused, Order
-from actions.order_system_provider import order_system
 from actions.order_task import OrderTaskAction
+from actions.orders.order_messages import order_label
+from actions.orders.order_system import ActionRefused, Order
+from actions.orders.order_system_provider import order_system
 
 logger = logging.getLogger(__name__)
 

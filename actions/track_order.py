@@ -7,9 +7,9 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.order_form import OrderFormValidation
-from actions.order_messages import delay_options, details_sentence, status_sentence
-from actions.order_system import Order, OrderStatus
 from actions.order_task import OrderTaskAction
+from actions.orders.order_messages import delay_options, details_sentence, status_sentence
+from actions.orders.order_system import Order, OrderStatus
 
 DELAY_BUTTONS = [
     {"title": "Have a person chase it", "payload": "/contact_human_agent"},

@@ -7,18 +7,13 @@ stores the customer id in the `verified_customer_id` slot), or when the channel 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from typing import Any
 
 from rasa_sdk import Tracker
 
-from actions.order_system import Order
-
-
-def sign_customer_id(customer_id: str, secret: str) -> str:
-    """The signature a channel puts beside `customer_id` to vouch for a logged-in customer."""
-    return hmac.new(secret.encode(), customer_id.encode(), hashlib.sha256).hexdigest()
+from actions.orders.order_system import Order
+from bot.domain.tokens import sign_customer_id
 
 
 def vouched_customer_id(tracker: Tracker, secret: str) -> str | None:

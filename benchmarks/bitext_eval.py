@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from actions.order_number import canonical_order_number
+from actions.orders.order_number import canonical_order_number
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

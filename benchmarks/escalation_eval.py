@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from benchmarks.bitext_eval import DATASETS, PROJECT_ROOT, latest_model
-from bot.escalation import Turn, rules_for
+from bot.domain.escalation import Turn, rules_for
 
 HANDOFF = "action_handoff"
 HANDOFF_INTENTS = {"complaint", "contact_human_agent", "contact_customer_service"}
@@ -146,7 +146,7 @@ def scoring_cost(model: str, texts: Sequence[str]) -> dict[str, float]:
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.shared.nlu.training_data.message import Message
 
-    from bot.emotion_component import EmotionClassifier
+    from bot.rasa.emotion_component import EmotionClassifier
 
     with tempfile.TemporaryDirectory() as folder:
         storage, metadata = LocalModelStorage.from_model_archive(Path(folder), Path(model))

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import httpx
 
-from actions.database import create_engine
-from actions.demo_shop import create_demo_shop
+from actions.orders.demo_shop import create_demo_shop
+from bot.store.database import create_engine
 from tests.hub_clients import AgentClient, CustomerClient
 from tests.rasa_stack import RasaStack
 

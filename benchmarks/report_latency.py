@@ -28,9 +28,9 @@ from typing import Any
 import httpx
 from sqlalchemy import func, insert, select, text
 
-from actions.database import create_engine
-from actions.demo_shop import create_demo_shop
-from bot import schema as t
+from actions.orders.demo_shop import create_demo_shop
+from bot.store import schema as t
+from bot.store.database import create_engine
 from tests.rasa_stack import RasaStack
 
 REASONS = ("requested", "emotional", "complex", "not_understood", "bot_error")

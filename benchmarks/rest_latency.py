@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from actions.database import create_engine
-from actions.demo_shop import create_demo_shop
+from actions.orders.demo_shop import create_demo_shop
+from bot.store.database import create_engine
 from tests.rasa_stack import RasaStack, new_sender
 
 MESSAGE = "where is my order 00123842?"

@@ -17,15 +17,16 @@ from pathlib import Path
 
 import httpx
 
-from actions.database import create_engine
-from bot.agents import AgentError, AgentStore
-from bot.conversations import ConversationStore
-from bot.nlu_export import export_labelled
-from bot.rasa_client import RasaClient
-from bot.review_inbox import ReviewInbox
-from bot.schema import ROLES
-from bot.service_report import TABLES, Period, ReportError, ServiceReport, format_table
-from bot.settings import HubSettings
+from bot.core.rasa_client import RasaClient
+from bot.core.report_tables import TABLES, Period, ReportError, format_table
+from bot.core.review_inbox import ReviewInbox
+from bot.core.service_report import ServiceReport
+from bot.core.settings import HubSettings
+from bot.domain.vocabulary import Role
+from bot.store.agents import AgentError, AgentStore
+from bot.store.conversations import ConversationStore
+from bot.store.database import create_engine
+from bot.training.nlu_export import export_labelled
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     add = agents.add_parser("add", help="create an account (the password is asked for, or read from stdin)")
     add.add_argument("--username", required=True)
     add.add_argument("--name", required=True, help="the name customers see")
-    add.add_argument("--role", choices=ROLES, default="agent")
+    add.add_argument("--role", choices=Role.words(), default="agent")
     add.add_argument("--capacity", type=int, default=None, help="conversations at once (default AGENT_CAPACITY)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     agents.add_parser("list", help="list the accounts")
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(settings: HubSettings) -> int:
-    from bot.app import create_app
+    from bot.api.app import create_app
 
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s"

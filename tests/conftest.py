@@ -1,4 +1,8 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures, and the two tiers: `make test-fast` runs what needs no trained model and no servers.
+
+A test that uses a live Rasa stack or the browser is marked `stack` here, from its fixtures; a test module that
+loads the trained model or trains one itself marks itself `model`.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from actions import order_system_provider as provider
-from actions.database import create_engine
-from actions.sql_order_system import SqlOrderSystem
+from actions.orders import order_system_provider as provider
+from actions.orders.sql_order_system import SqlOrderSystem
+from bot.store.database import create_engine
 from tests.rasa_stack import RasaStack
 from tests.shop_api_server import ShopApiServer
 
 pytest_plugins = ["tests.review_databases"]  # the review inbox's hub and Rasa databases
+STACK_FIXTURES = frozenset({"assistant", "hub", "browser"})
+"""Fixtures that start the real Rasa server, action server and hub, or Chromium."""
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -28,6 +34,17 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "stack: starts the real Rasa server, action server, hub or browser")
+    config.addinivalue_line("markers", "model: needs the trained model (or trains one)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if STACK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.stack)
 
 
 @pytest.fixture(scope="session")

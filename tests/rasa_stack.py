@@ -52,7 +52,7 @@ class RasaStack:
         self.endpoints = workdir / "endpoints.yml"
         self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n'
-            "tracker_store:\n  type: bot.tracker_store.DatabaseUrlTrackerStore\n"
+            "tracker_store:\n  type: bot.rasa.tracker_store.DatabaseUrlTrackerStore\n"
         )
         self.env = {
             **os.environ,

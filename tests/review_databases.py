@@ -12,10 +12,10 @@ import pytest
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 
-from actions.database import create_engine
-from bot.agents import AgentStore
-from bot.conversations import ConversationStore
-from bot.review_inbox import ReviewInbox
+from bot.core.review_inbox import ReviewInbox
+from bot.store.agents import AgentStore
+from bot.store.conversations import ConversationStore
+from bot.store.database import create_engine
 
 NOW = dt.datetime(2024, 5, 6, 9, 30)
 

@@ -1,7 +1,7 @@
 """A known week of service, written straight into the hub's tables, and its figures worked out by hand.
 
 The week is 2025-05-05 (Mon) to 2025-05-11 (Sun), UTC. `seed_history(engine)` writes it; `EXPECTED` holds every
-table of `bot.service_report` for that week as literal numbers, each with the arithmetic behind it, so the tests
+table of `bot.core.service_report` for that week as literal numbers, each with the arithmetic behind it, so the tests
 compare the report with a hand count and not with a second run of the same SQL. Agent and conversation ids only
 exist once seeded, so `EXPECTED` names them (`Agent("ada")`, `Conv("c03")`) and `expected(name, history)` fills
 them in.
@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
-from bot import schema as t
+from bot.store import schema as t
 
 SINCE, UNTIL = "2025-05-05", "2025-05-11"
 

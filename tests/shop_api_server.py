@@ -1,4 +1,4 @@
-"""A reference shop API for tests: the contract of `actions.http_order_system`, served over a real socket.
+"""A reference shop API for tests: the contract of `actions.orders.http_order_system`, served over a real socket.
 
 It runs `http.server` in background threads on 127.0.0.1 and answers from a real `SqlOrderSystem`, so
 the HTTP client is tested against the same rules the embedded shop applies. Tests can make it fail,
@@ -26,16 +26,16 @@ from urllib.parse import unquote
 
 from sqlalchemy import select
 
-from actions import shop_schema as t
-from actions.database import create_engine
-from actions.demo_shop import create_demo_shop
-from actions.order_system import (
+from actions.orders import shop_schema as t
+from actions.orders.demo_shop import create_demo_shop
+from actions.orders.order_system import (
     ActionRefused,
     OrderNotFound,
     OrderSystemUnavailable,
     to_json,
 )
-from actions.sql_order_system import SqlOrderSystem
+from actions.orders.sql_order_system import SqlOrderSystem
+from bot.store.database import create_engine
 
 T = TypeVar("T")
 

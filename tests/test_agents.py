@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from actions.database import create_engine
-from bot import schema as t
-from bot.agents import AgentError, AgentStore
-from bot.conversations import ConversationStore
+from bot.store import schema as t
+from bot.store.agents import AgentError, AgentStore
+from bot.store.conversations import ConversationStore
+from bot.store.database import create_engine
 
 
 class Clock:

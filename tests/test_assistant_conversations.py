@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from actions.order_system import OrderStatus, RefundStatus
+from actions.orders.order_system import OrderStatus, RefundStatus
 from tests.rasa_stack import RasaStack, new_sender
 
 

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect
 
-from bot import schema as t
+from bot.store import schema as t
 from tests.hub_clients import CustomerClient
 from tests.rasa_stack import PROJECT_ROOT
 

@@ -6,7 +6,7 @@ import asyncio
 from decimal import Decimal
 
 from actions.cancel_order import ActionAskCancelConfirmed, ActionCancelOrder
-from actions.order_system import OrderStatus
+from actions.orders.order_system import OrderStatus
 from tests.trackers import make_tracker, run_action, slot_events, texts
 
 

@@ -8,7 +8,7 @@ from tests.trackers import make_tracker, run_action, texts
 
 def test_the_rule_states_the_configured_fee(shop, monkeypatch):
     monkeypatch.setenv("CANCELLATION_FEE_PROCESSING", "7.50")
-    from actions import order_system_provider as provider
+    from actions.orders import order_system_provider as provider
 
     provider.settings.cache_clear()
     messages, _ = run_action(ActionExplainCancellationFee(), make_tracker("fee?", "check_cancellation_fee"))

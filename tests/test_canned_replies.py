@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from actions.database import create_engine
-from bot.canned_replies import STARTERS, CannedReplies, DuplicateTitle
-from bot.conversations import ConversationStore
+from bot.store.canned_replies import STARTERS, CannedReplies, DuplicateTitle
+from bot.store.conversations import ConversationStore
+from bot.store.database import create_engine
 
 
 def test_the_starters_are_seeded_once_and_titles_stay_unique(tmp_path):

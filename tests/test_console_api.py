@@ -8,10 +8,10 @@ import datetime as dt
 import httpx
 from sqlalchemy import select
 
-from actions import shop_schema
-from actions.database import create_engine
-from actions.order_system import OrderStatus
-from actions.sql_order_system import SqlOrderSystem
+from actions.orders import shop_schema
+from actions.orders.order_system import OrderStatus
+from actions.orders.sql_order_system import SqlOrderSystem
+from bot.store.database import create_engine
 from tests.hub_clients import AgentClient, CustomerClient
 
 

@@ -9,10 +9,11 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from actions.database import create_engine
-from bot import schema as t
-from bot.agents import AgentStore
-from bot.conversations import ConversationNotFound, ConversationStore, NewMessage
+from bot.store import schema as t
+from bot.store.agents import AgentStore
+from bot.store.conversations import ConversationNotFound, ConversationStore
+from bot.store.database import create_engine
+from bot.store.records import NewMessage
 from tests.postgres import fresh_postgres_database
 
 
@@ -130,13 +131,13 @@ def resolved_by(store, conversation, username="sam"):
 
 
 def ask(store, conversation, question="csat", after=None):
-    return run(store.ask_feedback(conversation.id, "How did we do?", question, [], after))
+    return run(store.feedback.ask(conversation.id, "How did we do?", question, [], after))
 
 
 def test_a_rating_is_credited_to_the_agent_once_and_to_the_bot_otherwise(store):
     bot_only = new_conversation(store, "bot-only")
     ask(store, bot_only)
-    assert run(store.answer_feedback(bot_only, "csat", 4, None)).to_json() == {
+    assert run(store.feedback.answer(bot_only, "csat", 4, None)).to_json() == {
         "question": "csat",
         "score": 4,
         "agent_id": None,
@@ -144,32 +145,32 @@ def test_a_rating_is_credited_to_the_agent_once_and_to_the_bot_otherwise(store):
     }
     sam, conversation = resolved_by(store, new_conversation(store))
     request = ask(store, conversation)
-    assert run(store.answer_feedback(conversation, "csat", 5, "great", request.id)).agent_id == sam.id
-    assert run(store.answer_feedback(conversation, "csat", 1, "changed my mind", request.id)) is None
-    assert run(store.answer_feedback(conversation, "csat", 1, "changed my mind")) is None
+    assert run(store.feedback.answer(conversation, "csat", 5, "great", request.id)).agent_id == sam.id
+    assert run(store.feedback.answer(conversation, "csat", 1, "changed my mind", request.id)) is None
+    assert run(store.feedback.answer(conversation, "csat", 1, "changed my mind")) is None
 
 
 def test_only_questions_that_were_asked_can_be_answered_and_each_once(store):
     conversation = new_conversation(store)
-    assert run(store.answer_feedback(conversation, "csat", 5, None)) is None
+    assert run(store.feedback.answer(conversation, "csat", 5, None)) is None
     ask(store, conversation)
-    assert run(store.answer_feedback(conversation, "nps", 10, None)) is None
-    assert run(store.answer_feedback(conversation, "csat", 5, None)) is not None
-    assert run(store.answer_feedback(conversation, "csat", 5, None)) is None
+    assert run(store.feedback.answer(conversation, "nps", 10, None)) is None
+    assert run(store.feedback.answer(conversation, "csat", 5, None)) is not None
+    assert run(store.feedback.answer(conversation, "csat", 5, None)) is None
     stranger = new_conversation(store, "someone-else")
     request = ask(store, stranger)
-    assert run(store.answer_feedback(conversation, "csat", 1, None, request.id)) is None
+    assert run(store.feedback.answer(conversation, "csat", 1, None, request.id)) is None
     with store.engine.connect() as conn:
         assert conn.execute(select(t.ratings.c.score)).scalars().all() == [5]
 
 
 def test_an_nps_answer_credits_the_agent_the_question_was_asked_for_even_after_the_bot_took_over(store):
     sam, conversation = resolved_by(store, new_conversation(store))
-    first = run(store.answer_feedback(conversation, "csat", 4, None, ask(store, conversation).id))
+    first = run(store.feedback.answer(conversation, "csat", 4, None, ask(store, conversation).id))
     follow_up = ask(store, conversation, "nps", after=first)
     assert ask(store, conversation, "nps", after=first) is None
     run(store.back_to_bot(conversation.id))
-    nps = run(store.answer_feedback(run(store.get(conversation.id)), "nps", 9, "would tell my sister", follow_up.id))
+    nps = run(store.feedback.answer(run(store.get(conversation.id)), "nps", 9, "would tell my sister", follow_up.id))
     assert nps.to_json() == {"question": "nps", "score": 9, "agent_id": sam.id, "credited_to": "agent"}
     with store.engine.connect() as conn:
         assert conn.execute(select(t.nps_scores.c.score, t.nps_scores.c.comment)).all() == [(9, "would tell my sister")]

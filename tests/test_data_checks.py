@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import data_checks
-from bot.data_checks import (
+from bot.training import data_checks
+from bot.training.data_checks import (
     MIN_EXAMPLES,
     NO_TEST_STORY,
     UNKNOWN_INTENT,

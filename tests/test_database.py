@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from actions.database import create_engine
+from bot.store.database import create_engine
 
 
 def test_sqlite_files_use_wal_and_foreign_keys_and_their_folder_is_created(tmp_path):

@@ -7,10 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from actions.database import create_engine
-from bot.agents import AgentStore
-from bot.conversations import Conversation, ConversationStore, NewMessage
-from bot.deliveries import DeliveryLog
+from bot.store.agents import AgentStore
+from bot.store.conversations import ConversationStore
+from bot.store.database import create_engine
+from bot.store.deliveries import DeliveryLog
+from bot.store.records import Conversation, NewMessage
 
 
 @pytest.fixture

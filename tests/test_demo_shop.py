@@ -7,11 +7,11 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from actions import shop_schema as t
-from actions.database import create_engine
-from actions.demo_shop import SHOWCASE_ORDERS, create_demo_shop
-from actions.order_system import OrderStatus
-from actions.sql_order_system import SqlOrderSystem
+from actions.orders import shop_schema as t
+from actions.orders.demo_shop import SHOWCASE_ORDERS, create_demo_shop
+from actions.orders.order_system import OrderStatus
+from actions.orders.sql_order_system import SqlOrderSystem
+from bot.store.database import create_engine
 
 
 def count(engine, table, *where):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bot.emotion import scorer_for
+from bot.domain.emotion import scorer_for
 
 
 @pytest.fixture(scope="module")

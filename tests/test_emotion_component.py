@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.emotion import POLICY_FILE, scorer_for
-from bot.emotion_component import EmotionClassifier
+from bot.domain.emotion import POLICY_FILE, scorer_for
+from bot.rasa.emotion_component import EmotionClassifier
 
 
 def test_every_message_gets_an_emotion_in_its_output():
@@ -26,7 +26,7 @@ def test_the_trained_model_shows_the_emotion_in_model_parse(assistant):
 def test_rasa_retrains_the_judgement_when_its_examples_or_the_lexicon_change(tmp_path):
     import shutil
 
-    from bot.escalation_examples import EXAMPLES_DIR
+    from bot.rasa.escalation_examples import EXAMPLES_DIR
 
     examples, policy = tmp_path / "examples", tmp_path / "escalation.yml"
     shutil.copytree(EXAMPLES_DIR, examples)

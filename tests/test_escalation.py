@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.emotion import load_policy, scorer_for
-from bot.escalation import EscalationRules, Turn, rules_for, turns_from_events
+from bot.domain.emotion import load_policy, scorer_for
+from bot.domain.escalation import EscalationRules, Turn, rules_for, turns_from_events
 
 
 def turn(text, intent=None, answered_by=("utter_answer",)):

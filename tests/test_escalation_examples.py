@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.escalation_examples import EXAMPLES_DIR, TOPICS, ExamplesError, fingerprint, load_examples
+from bot.rasa.escalation_examples import EXAMPLES_DIR, TOPICS, ExamplesError, fingerprint, load_examples
 
 
 def write(folder, text, name="examples.yml"):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.emotion import scorer_for
-from bot.escalation_examples import Example
-from bot.escalation_model import EscalationModel, Featurizer, routine_examples, to_json
-from bot.sentence_vectors import SentenceVectors
+from bot.domain.emotion import scorer_for
+from bot.rasa.escalation_examples import Example
+from bot.rasa.escalation_model import EscalationModel, Featurizer, routine_examples, to_json
+from bot.rasa.sentence_vectors import SentenceVectors
 
 CALM = [
     "where is my parcel",

@@ -10,8 +10,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActionReverted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.emotion import scorer_for
-from bot.escalation_policy import EscalationPolicy
+from bot.domain.emotion import scorer_for
+from bot.rasa.escalation_policy import EscalationPolicy
 from tests.rasa_stack import PROJECT_ROOT
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))

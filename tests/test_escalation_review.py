@@ -14,12 +14,13 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import inspect
 
-from actions.database import create_engine
-from bot import schema as t
-from bot.conversations import ConversationStore, NewMessage
-from bot.escalation import rules_for
-from bot.escalation_examples import load_examples
-from bot.review_inbox import ReviewError, ReviewInbox
+from bot.core.review_inbox import ReviewError, ReviewInbox
+from bot.domain.escalation import rules_for
+from bot.rasa.escalation_examples import load_examples
+from bot.store import schema as t
+from bot.store.conversations import ConversationStore
+from bot.store.database import create_engine
+from bot.store.records import NewMessage
 from tests.hub_clients import AgentClient
 from tests.rasa_stack import PROJECT_ROOT, RasaStack
 from tests.review_databases import run

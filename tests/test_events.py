@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.events import QUEUE_LIMIT, EventBus, conversation_topic, notes_topic
+from bot.core.events import QUEUE_LIMIT, EventBus, conversation_topic, notes_topic
 
 
 def test_events_reach_only_the_subscribers_of_their_topic_in_order():

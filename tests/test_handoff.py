@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from actions.handoff import PRIORITIES, REASONS, ActionHandoff
+from actions.handoff import ActionHandoff
+from bot.domain.vocabulary import Priority, Reason
 from tests.trackers import make_tracker, run_action, slot_events, user_event
 
 
@@ -22,7 +23,7 @@ def test_asking_for_a_person_gives_reason_requested_and_the_history():
     )
     messages, _, packet = handoff(tracker)
     assert packet["reason"] == "requested" and packet["priority"] == "normal"
-    assert packet["reason"] in REASONS and packet["priority"] in PRIORITIES
+    assert packet["reason"] in Reason.words() and packet["priority"] in Priority.words()
     assert packet["order_id"] == "00123842"
     assert packet["entities"] == {"order_id": ["00123842"]}
     assert [i["intent"] for i in packet["intents"]] == ["track_order", "contact_human_agent"]

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from bot.settings import DAYS
+from bot.core.settings import DAYS
 from tests.hub_clients import AgentClient, CustomerClient
 
 

@@ -15,17 +15,17 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import func, inspect, select
 
-from actions import shop_schema as t
-from actions.http_order_system import HttpOrderSystem
-from actions.order_system import (
+from actions.orders import shop_schema as t
+from actions.orders.http_order_system import HttpOrderSystem
+from actions.orders.order_system import (
     ActionRefused,
     OrderNotFound,
     OrderStatus,
     OrderSystemUnavailable,
     RefundStatus,
 )
+from actions.orders.sql_order_system import SqlOrderSystem
 from actions.settings import Settings
-from actions.sql_order_system import SqlOrderSystem
 from tests.shop_api_server import ShopApiServer
 
 T = TypeVar("T")
@@ -240,12 +240,12 @@ def test_a_wrong_key_is_reported_without_revealing_any_key(
 def test_each_request_is_logged_with_status_and_time_but_no_email(
     shop_api: ShopApiServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="actions.http_order_system")
+    caplog.set_level(logging.DEBUG, logger="actions.orders.http_order_system")
 
     on_shop(shop_api, lambda shop: shop.get_order(SHIPPED))
     on_shop(shop_api, lambda shop: shop.set_newsletter("chloe.martin@example.com", True))
 
-    messages = [r.getMessage() for r in caplog.records if r.name == "actions.http_order_system"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "actions.orders.http_order_system"]
     assert any(m.startswith(f"shop API GET /orders/{SHIPPED} -> 200 in ") and m.endswith(" ms") for m in messages)
     assert any(m.startswith("shop API PUT /newsletter/<email> -> 200") for m in messages)
     assert "chloe.martin" not in caplog.text

@@ -6,8 +6,8 @@ import asyncio
 
 from sqlalchemy import select
 
-from actions.database import create_engine
-from bot import schema as t
+from bot.store import schema as t
+from bot.store.database import create_engine
 from tests.hub_clients import AgentClient, CustomerClient
 
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from actions.settings import ConfigurationError
-from bot.settings import BusinessHours, HubSettings
+from bot.core.settings import BusinessHours, HubSettings
+from bot.domain.errors import ConfigurationError
 
 
 def test_defaults_run_locally():

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from actions.database import create_engine
-from bot import schema as t
-from bot.service_report import TABLES
+from bot.core.report_tables import TABLES
+from bot.store import schema as t
+from bot.store.database import create_engine
 from tests.hub_clients import AgentClient
 from tests.service_history import (
     ADA,

@@ -43,10 +43,11 @@ def test_review_export_writes_the_labelled_messages_into_the_project_and_says_wh
     import datetime as dt
     import shutil
 
-    from actions.database import create_engine
-    from bot.agents import AgentStore
-    from bot.conversations import ConversationStore, NewMessage
-    from bot.review_inbox import ReviewInbox
+    from bot.core.review_inbox import ReviewInbox
+    from bot.store.agents import AgentStore
+    from bot.store.conversations import ConversationStore
+    from bot.store.database import create_engine
+    from bot.store.records import NewMessage
 
     project = tmp_path / "project"
     project.mkdir()
@@ -98,8 +99,8 @@ def test_review_export_writes_the_labelled_messages_into_the_project_and_says_wh
 
 def seeded_hub_database(tmp_path) -> tuple[dict[str, str], dict[str, list]]:
     """A hub database holding the known week of tests/service_history.py; the env to run on it, and its tables."""
-    from actions.database import create_engine
-    from bot.schema import create_schema
+    from bot.store.database import create_engine
+    from bot.store.schema import create_schema
     from tests.service_history import expected_tables, seed_history
 
     database = f"sqlite:///{tmp_path / 'hub.db'}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from actions import shop_schema as t
 from actions.newsletter import ActionUpdateNewsletter, ValidateNewsletterForm, newsletter_choice
+from actions.orders import shop_schema as t
 from tests.trackers import make_tracker, run_action, slot_events, texts
 
 

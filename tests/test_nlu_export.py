@@ -15,9 +15,9 @@ from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.validator import Validator
 
-from bot.escalation_examples import load_examples
-from bot.nlu_export import export_labelled
-from bot.review_inbox import ReviewItem
+from bot.core.review_inbox import ReviewItem
+from bot.rasa.escalation_examples import load_examples
+from bot.training.nlu_export import export_labelled
 from tests.rasa_stack import PROJECT_ROOT, VENV_BIN
 
 REVIEWED = dt.datetime(2024, 5, 6, 9, 30)
@@ -316,6 +316,7 @@ def test_a_new_intent_relabelled_to_a_known_one_leaves_review_new_intents(projec
     assert not stale.exists() or examples(stale) == []  # still offers "can you gift wrap it" as gift_wrapping
 
 
+@pytest.mark.model
 def test_exported_data_passes_rasas_validation_and_trains(project, tmp_path):
     """The one slow test: Rasa's validator accepts data/ with the export in it, and `rasa train nlu` trains on it."""
     items = [

@@ -7,6 +7,8 @@ import pytest
 from benchmarks.bitext_eval import BITEXT, evaluate
 from tests.rasa_stack import MODEL
 
+pytestmark = pytest.mark.model
+
 
 @pytest.fixture(scope="module")
 def report():

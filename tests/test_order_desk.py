@@ -7,10 +7,10 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from bot import schema as t
-from bot.agents import Agent
-from bot.conversations import ConversationStore
-from bot.order_desk import OrderDesk, OrderDeskError
+from bot.core.order_desk import OrderDesk, OrderDeskError
+from bot.store import schema as t
+from bot.store.agents import Agent
+from bot.store.conversations import ConversationStore
 
 SAM = Agent(1, "sam", "Sam", "agent", 3)
 

@@ -6,7 +6,7 @@ from actions.cancel_order import ValidateCancelOrderForm
 from actions.order_form import ActionAskEmail, ActionAskOrderId
 from actions.shipping_address import ValidateAddressForm
 from actions.track_order import ValidateTrackOrderForm
-from actions.verification import sign_customer_id
+from bot.domain.tokens import sign_customer_id
 from tests.trackers import make_tracker, run_action, slot_events, texts
 
 

@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 from decimal import Decimal
 
-from actions.order_messages import day, money, status_sentence
+from actions.orders.order_messages import day, money, status_sentence
 
 TODAY = dt.date(2026, 11, 30)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.order_number import canonical_order_number, find_order_number
+from actions.orders.order_number import canonical_order_number, find_order_number
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from actions.order_system import (
+from actions.orders.order_system import (
     IN_TRANSIT,
     NOT_YET_SHIPPED,
     Order,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from actions import order_system_provider as provider
-from actions.http_order_system import HttpOrderSystem
-from actions.settings import ConfigurationError
-from actions.sql_order_system import SqlOrderSystem
+from actions.orders import order_system_provider as provider
+from actions.orders.http_order_system import HttpOrderSystem
+from actions.orders.sql_order_system import SqlOrderSystem
+from bot.domain.errors import ConfigurationError
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ import pytest
 from rasa.shared.nlu.training_data.entities_parser import parse_training_example
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
-from bot.personal_data import anonymise
+from bot.training.personal_data import anonymise
 
 EMAIL_PLACEHOLDER = re.compile(r"\[customer\d{1,4}@example\.com\]\(email\)")
 PHONE_PLACEHOLDER = re.compile(r"07700 900\d{3}")

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.core.rasa_client import RasaClient, RasaUnavailable
 from tests.rasa_stack import TOKEN, free_port
 
 

@@ -24,6 +24,7 @@ def test_rasa_data_validate_passes_without_warnings():
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
+@pytest.mark.model
 def test_every_test_story_is_predicted_exactly(tmp_path):
     result = rasa(
         "test", "core", "--stories", "tests/test_stories.yml", "--model", str(MODEL),

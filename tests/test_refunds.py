@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from actions.order_system import RefundStatus
+from actions.orders.order_system import RefundStatus
 from actions.refunds import ActionRequestRefund, ActionTrackRefund
 from tests.trackers import make_tracker, run_action, texts
 

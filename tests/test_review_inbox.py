@@ -10,8 +10,9 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import inspect
 
-from bot.conversations import Conversation, ConversationStore, NewMessage
-from bot.review_inbox import ReviewError, ReviewInbox
+from bot.core.review_inbox import ReviewError, ReviewInbox
+from bot.store.conversations import ConversationStore
+from bot.store.records import Conversation, NewMessage
 from tests.review_databases import NOW, run
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from actions import shop_schema as t
+from actions.orders import shop_schema as t
 from actions.reviews import ActionSaveReview, ValidateReviewForm, parse_rating
 from tests.trackers import make_tracker, run_action, slot_events, texts
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.sentence_vectors import DIMENSIONS, SentenceVectors
+from bot.rasa.sentence_vectors import DIMENSIONS, SentenceVectors
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,11 @@ import io
 import pytest
 from sqlalchemy import insert
 
-from actions.database import create_engine
-from bot import schema as t
-from bot.schema import create_schema
-from bot.service_report import MAX_DAYS, TABLES, Column, Period, ReportError, ServiceReport, Table, format_table
+from bot.core.report_tables import MAX_DAYS, TABLES, Column, Period, ReportError, Table, format_table
+from bot.core.service_report import ServiceReport
+from bot.store import schema as t
+from bot.store.database import create_engine
+from bot.store.schema import create_schema
 from tests.postgres import fresh_postgres_database
 from tests.service_history import (
     ADA,

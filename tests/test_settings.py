@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from actions.settings import ConfigurationError, Settings
+from actions.settings import Settings
+from bot.domain.errors import ConfigurationError
 
 
 def test_defaults_run_the_embedded_shop():

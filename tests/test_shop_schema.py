@@ -6,8 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select
 
-from actions.database import create_engine
-from actions.shop_schema import Money
+from bot.store.database import Money, create_engine
 
 
 def test_money_round_trips_exactly(tmp_path):

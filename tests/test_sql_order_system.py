@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from actions import shop_schema as t
-from actions.database import create_engine
-from actions.order_system import ActionRefused, OrderNotFound, OrderStatus, OrderSystemUnavailable
-from actions.sql_order_system import SqlOrderSystem
+from actions.orders import shop_schema as t
+from actions.orders.order_system import ActionRefused, OrderNotFound, OrderStatus, OrderSystemUnavailable
+from actions.orders.sql_order_system import SqlOrderSystem
+from bot.store.database import create_engine
 
 
 def run(coroutine):

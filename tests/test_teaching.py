@@ -57,7 +57,7 @@ def taught(tmp_path_factory) -> dict[str, object]:
     shutil.copy(PROJECT_ROOT / "tests" / "test_stories.yml", root / "tests" / "test_stories.yml")
     follow_the_guide(root)
     run_in(root, str(VENV_BIN / "rasa"), "data", "validate", "--fail-on-warnings", timeout=300)
-    run_in(root, sys.executable, "-m", "bot.data_checks", "--root", str(root), timeout=300)
+    run_in(root, sys.executable, "-m", "bot.training.data_checks", "--root", str(root), timeout=300)
     started = time.monotonic()
     run_in(root, str(VENV_BIN / "rasa"), "train", "--fixed-model-name", "frontline", "--out", "models", timeout=1800)
     return {"root": root, "model": root / "models" / "frontline.tar.gz", "train_seconds": time.monotonic() - started}

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.telegram_channel import _rating
+from bot.channels.telegram.channel import _rating
 from tests.rasa_stack import RasaStack
 from tests.telegram_api import TelegramApiServer, make_user
 

@@ -17,10 +17,7 @@ import pytest
 from sqlalchemy import event
 from telegram import Bot, InlineKeyboardButton
 
-from actions.database import create_engine
-from bot.conversations import Conversation, ConversationStore, Message, NewMessage
-from bot.deliveries import DeliveryLog
-from bot.telegram_delivery import (
+from bot.channels.telegram.delivery import (
     MESSAGE_LIMIT,
     QueueNotice,
     TelegramDelivery,
@@ -31,6 +28,10 @@ from bot.telegram_delivery import (
     split_text,
     utf16_length,
 )
+from bot.store.conversations import ConversationStore
+from bot.store.database import create_engine
+from bot.store.deliveries import DeliveryLog
+from bot.store.records import Conversation, Message, NewMessage
 from tests.telegram_api import TelegramApiServer
 
 T = TypeVar("T")

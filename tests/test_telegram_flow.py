@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from actions.database import create_engine
-from bot import schema as t
+from bot.store import schema as t
+from bot.store.database import create_engine
 from tests.hub_clients import AgentClient
 from tests.rasa_stack import RasaStack
 from tests.telegram_api import TelegramApiServer, make_user, post_update

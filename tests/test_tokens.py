@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.tokens import digest, new_token
+from bot.domain.tokens import digest, new_token
 
 
 def test_tokens_are_long_random_and_digested_deterministically():

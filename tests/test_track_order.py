@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from actions.track_order import ActionTrackOrder
-from actions.verification import sign_customer_id
+from bot.domain.tokens import sign_customer_id
 from tests.trackers import make_tracker, run_action, slot_events, texts
 
 
@@ -78,7 +78,7 @@ def test_an_unreachable_order_system_apologises_and_offers_a_person(shop, monkey
     monkeypatch.setenv("ORDER_SYSTEM", "http")
     monkeypatch.setenv("SHOP_API_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("SHOP_API_TIMEOUT", "0.5")
-    from actions import order_system_provider as provider
+    from actions.orders import order_system_provider as provider
 
     provider.settings.cache_clear()
     provider.order_system.cache_clear()

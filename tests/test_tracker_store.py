@@ -13,10 +13,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 from sqlalchemy import select
 
-from actions.database import create_engine
-from bot.schema import conversation_intents
-from bot.settings import DEFAULT_DATABASE_URL
-from bot.tracker_store import DatabaseUrlTrackerStore
+from bot.rasa.tracker_store import DatabaseUrlTrackerStore
+from bot.store.database import DEFAULT_DATABASE_URL, create_engine
+from bot.store.schema import conversation_intents
 from tests.rasa_stack import PROJECT_ROOT
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from actions.verification import email_matches, is_verified_for, sign_customer_id, vouched_customer_id
+from actions.verification import email_matches, is_verified_for, vouched_customer_id
+from bot.domain.tokens import sign_customer_id
 from tests.trackers import make_tracker
 
 SECRET = "s3cret"

@@ -12,9 +12,9 @@ import pytest
 import websockets
 from sqlalchemy import func, select
 
-from actions.database import create_engine
-from actions.verification import sign_customer_id
-from bot import schema as t
+from bot.domain.tokens import sign_customer_id
+from bot.store import schema as t
+from bot.store.database import create_engine
 from tests.hub_clients import AgentClient, CustomerClient
 from tests.rasa_stack import RasaStack
 

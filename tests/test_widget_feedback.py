@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from actions.database import create_engine
-from bot import schema as t
+from bot.store import schema as t
+from bot.store.database import create_engine
 from tests.hub_clients import AgentClient
 from tests.rasa_stack import RasaStack
 

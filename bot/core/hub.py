@@ -1,0 +1,426 @@
+"""The heart of the hub: every message is stored first, then routed to the bot or to the agents.
+
+Channels (the web widget, Telegram) turn what customers send into calls here; the console turns what agents
+do into calls here. Each call publishes what changed on the event bus, so every open socket sees it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Coroutine
+from typing import Any
+
+from bot.core.events import QUEUE_TOPIC, EventBus, agent_topic, conversation_topic
+from bot.core.queue import HandoffQueue
+from bot.core.rasa_client import RasaClient, RasaUnavailable
+from bot.core.settings import HubSettings
+from bot.domain.errors import FrontlineError
+from bot.domain.vocabulary import Priority, Reason
+from bot.store.agents import Agent, AgentStore
+from bot.store.conversations import ConversationStore
+from bot.store.records import Conversation, FeedbackAnswer, Message, NewMessage
+
+logger = logging.getLogger(__name__)
+
+HUB_COMMANDS = frozenset({"/leave_message", "/back_to_bot"})
+"""Button payloads the hub answers itself, whatever the channel: they never reach the bot."""
+HUMAN_PAYLOAD = "/contact_human_agent"
+RATING_BUTTONS = [{"title": f"{'★' * n} {n}", "payload": str(n)} for n in range(5, 0, -1)]
+NPS_BUTTONS = [{"title": str(n), "payload": str(n)} for n in range(0, 11)]
+FEEDBACK_PROMPTS = {
+    "csat": ("How did {subject} do? Tap a rating (5 is best).", RATING_BUTTONS),
+    "nps": (
+        "How likely are you to recommend us to a friend? Tap 0 (not at all) to 10 (extremely likely).",
+        NPS_BUTTONS,
+    ),
+}
+"""What the customer is asked after a conversation, by question; the shop picks them with FEEDBACK_QUESTIONS.
+`{subject}` is who is rated: "we" after a person helped, "the bot" when it finished alone."""
+
+
+class NotAllowed(FrontlineError):
+    """The agent may not do this to this conversation (not theirs, no longer queued, ...)."""
+
+    status = 409
+    code = "not_allowed"
+
+
+class Hub:
+    def __init__(
+        self,
+        settings: HubSettings,
+        conversations: ConversationStore,
+        agents: AgentStore,
+        rasa: RasaClient,
+        bus: EventBus,
+    ) -> None:
+        self.settings = settings
+        self.conversations = conversations
+        self.agents = agents
+        self.rasa = rasa
+        self.bus = bus
+        self.queue = HandoffQueue(conversations, agents, settings.business_hours)
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._routing: set[asyncio.Task[None]] = set()
+        self._bot_open = asyncio.Event()
+        self._bot_open.set()
+        self._asking = 0
+        self._reloading = asyncio.Lock()
+
+    async def receive(
+        self,
+        conversation: Conversation,
+        text: str,
+        client_id: str | None,
+        *,
+        bot_text: str | None = None,
+        payload: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        to_bot: bool = True,
+    ) -> tuple[Message, bool]:
+        """A customer's message: stored and shown first, then routed; False when it was a resend.
+
+        Returns as soon as the message is stored, so the channel can acknowledge it; the bot's answer follows
+        on the event bus. Messages of one conversation reach the bot one at a time, in order. With `to_bot`
+        False the message is only stored and shown (something the bot cannot read, such as a photo).
+        """
+        message, created = await self.conversations.add_customer_message(
+            conversation.id, NewMessage("customer", text, payload, client_message_id=client_id)
+        )
+        if not created:
+            return message, False
+        await self._publish_message(message)
+        if to_bot:
+            self._spawn(self._route(conversation.id, bot_text or text, metadata))
+        return message, True
+
+    async def ask_for_person(
+        self,
+        conversation: Conversation,
+        text: str,
+        client_id: str | None,
+        metadata: dict[str, Any] | None = None,
+    ) -> tuple[Message, bool] | None:
+        """The customer's "talk to a person": through the bot (so the handoff packet has the whole story)
+        when the bot has the conversation; otherwise they are already with people and hear where they stand."""
+        current = await self.conversations.get(conversation.id)
+        if current.state in {"bot", "resolved"}:
+            return await self.receive(current, text, client_id, bot_text=HUMAN_PAYLOAD, metadata=metadata)
+        await self.publish_state(current)
+        return None
+
+    async def command(self, conversation: Conversation, payload: str) -> None:
+        """A button the hub answers itself (`HUB_COMMANDS`)."""
+        current = await self.conversations.get(conversation.id)
+        if payload == "/back_to_bot":
+            await self.back_to_bot(current)
+        else:
+            await self.publish_state(current)
+
+    async def drain(self) -> None:
+        """Wait for every message being routed (for shutdown and tests)."""
+        while self._routing:
+            await asyncio.gather(*list(self._routing), return_exceptions=True)
+
+    async def _route(self, conversation_id: str, text: str, metadata: dict[str, Any] | None) -> None:
+        async with self._lock(conversation_id):
+            current = await self.conversations.get(conversation_id)
+            if current.state == "resolved" and await self.conversations.back_to_bot(current.id):
+                current = await self.conversations.get(current.id)
+                await self.publish_state(current)
+            if current.state == "bot":
+                await self._ask_bot(current, text, metadata)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._routing.add(task)
+        task.add_done_callback(self._routed)
+
+    def _routed(self, task: asyncio.Task[None]) -> None:
+        self._routing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("routing a message failed", exc_info=task.exception())
+
+    async def request_person(
+        self,
+        conversation: Conversation,
+        *,
+        reason: str,
+        priority: str,
+        summary: str,
+        packet: dict[str, Any],
+        source: str,
+    ) -> bool:
+        """Queue the conversation for a person; False when it is already with people."""
+        reason = reason if reason in Reason.words() else Reason.REQUESTED.value
+        priority = priority if priority in Priority.words() else Priority.NORMAL.value
+        handoff = await self.conversations.queue(
+            conversation.id,
+            reason=reason,
+            priority=priority,
+            summary=summary,
+            packet=packet,
+            source=source,
+            from_states=("bot", "resolved"),
+        )
+        if handoff is None:
+            return False
+        logger.info("conversation=%s queued reason=%s priority=%s source=%s", conversation.id, reason, priority, source)
+        queued = await self.conversations.get(conversation.id)
+        await self.bus.publish(QUEUE_TOPIC, {"type": "queued", "conversation": queued.to_json()})
+        status = await self.queue.status_of(queued)
+        if status.agents_online == 0 or not status.open_now:
+            await self.say(
+                queued,
+                "system",
+                "Our team is not available right now"
+                + ("" if status.open_now else " (we're outside our opening hours)")
+                + ". You can leave a message here and the next person from our team will pick it up, "
+                "or carry on with the bot.",
+                {"buttons": [{"title": "Leave a message", "payload": "/leave_message"},
+                             {"title": "Carry on with the bot", "payload": "/back_to_bot"}]},
+            )  # fmt: skip
+        await self.announce_queue()
+        if self.settings.auto_assign:
+            await self.assign_waiting()
+        return True
+
+    async def reload_model(self, model_file: str) -> tuple[str, float]:
+        """Put a newly trained model into the running Rasa server without losing a message.
+
+        Rasa loads a model inside its request handler, which holds up its other requests for the load's
+        duration (longer than `RASA_TIMEOUT_MS`). So the hub stops sending, lets the messages already at Rasa
+        finish, swaps the model, and then sends what arrived meanwhile: customers wait a few seconds, nobody
+        is handed over for a `bot_error`, and every conversation goes on where it was (trackers are in SQL).
+        Returns the loaded model's name and the seconds the bot was paused.
+        """
+        async with self._reloading:
+            self._bot_open.clear()
+            started = asyncio.get_running_loop().time()
+            try:
+                while self._asking:
+                    await asyncio.sleep(0.05)
+                name = await self.rasa.replace_model(model_file)
+            finally:
+                self._bot_open.set()
+            paused = asyncio.get_running_loop().time() - started
+        logger.info("model reloaded model=%s paused_s=%.1f", name, paused)
+        return name, paused
+
+    async def back_to_bot(self, conversation: Conversation) -> bool:
+        """A queued customer would rather carry on with the bot."""
+        if not await self.conversations.back_to_bot(conversation.id, from_states=("queued",)):
+            return False
+        current = await self.conversations.get(conversation.id)
+        await self.say(current, "system", "No problem, you're back with the bot. A person is one tap away.")
+        await self.bus.publish(QUEUE_TOPIC, {"type": "left", "conversation_id": conversation.id})
+        await self.announce_queue()
+        return True
+
+    async def claim(self, agent: Agent, conversation_id: str) -> Conversation:
+        if not agent.can_handle_conversations:
+            raise NotAllowed("only agents and supervisors take conversations")
+        if not await self.conversations.claim(conversation_id, agent.id):
+            raise NotAllowed("this conversation is no longer waiting")
+        return await self._joined(agent, conversation_id)
+
+    async def assign_waiting(self) -> None:
+        """Give waiting conversations to online agents with free capacity, most urgent first."""
+        for waiting in await self.conversations.waiting():
+            agent = await self.queue.pick_agent()
+            if agent is None:
+                return
+            if await self.conversations.claim(waiting.id, agent.id):
+                await self._joined(agent, waiting.id)
+                await self.bus.publish(agent_topic(agent.id), {"type": "assigned", "conversation_id": waiting.id})
+
+    async def reply(self, agent: Agent, conversation_id: str, text: str, client_id: str | None = None) -> Message:
+        message = await self.conversations.record_agent_reply(
+            conversation_id,
+            agent.id,
+            NewMessage("agent", text, {"agent_name": agent.display_name}, agent.id, client_id),
+        )
+        if message is None:
+            raise NotAllowed("you can only write in conversations you own")
+        await self._publish_message(message)
+        return message
+
+    async def transfer(self, agent: Agent, conversation_id: str, to: Agent) -> None:
+        if not to.can_handle_conversations:
+            raise NotAllowed(f"{to.display_name} cannot take conversations")
+        if not await self.conversations.transfer(conversation_id, agent.id, to.id):
+            raise NotAllowed("you can only transfer conversations you own")
+        conversation = await self.conversations.get(conversation_id)
+        await self.say(
+            conversation, "system", f"{to.display_name} from our team is taking over from {agent.display_name}."
+        )
+        await self.publish_state(conversation)
+        await self.bus.publish(agent_topic(to.id), {"type": "assigned", "conversation_id": conversation_id})
+
+    async def resolve(self, agent: Agent, conversation_id: str) -> None:
+        if not await self.conversations.resolve(conversation_id, agent.id):
+            raise NotAllowed("you can only resolve conversations you own")
+        conversation = await self.conversations.get(conversation_id)
+        await self._ask_feedback(conversation, f"{agent.display_name} has marked this as resolved.")
+        await self.publish_state(conversation)
+        await self.bus.publish(QUEUE_TOPIC, {"type": "resolved", "conversation_id": conversation_id})
+        await self._hand_back_to_rasa(conversation)
+        if self.settings.auto_assign:
+            await self.assign_waiting()
+
+    async def rate(
+        self,
+        conversation: Conversation,
+        score: int,
+        comment: str | None,
+        question: str = "csat",
+        request_id: int | None = None,
+    ) -> dict[str, Any] | None:
+        """Store an answer to a question the customer was asked; then the shop's next question, or a thank-you."""
+        answer = await self.conversations.feedback.answer(conversation, question, score, comment, request_id)
+        if answer is None:
+            return None
+        logger.info(
+            "conversation=%s feedback question=%s score=%s agent=%s", conversation.id, question, score, answer.agent_id
+        )
+        questions = self.settings.feedback_questions
+        following = questions[questions.index(question) + 1 :] if question in questions else ()
+        asked = following and await self._ask_feedback(
+            conversation, "Thank you! One more question.", following[0], after=answer
+        )
+        if not asked:
+            await self.say(conversation, "system", "Thank you for your feedback!")
+        return answer.to_json()
+
+    async def _ask_feedback(
+        self,
+        conversation: Conversation,
+        lead: str,
+        question: str | None = None,
+        subject: str = "we",
+        after: FeedbackAnswer | None = None,
+    ) -> bool:
+        question = question or self.settings.feedback_questions[0]
+        prompt, buttons = FEEDBACK_PROMPTS[question]
+        text = f"{lead} {prompt.format(subject=subject)}"
+        message = await self.conversations.feedback.ask(conversation.id, text, question, buttons, after)
+        if message is not None:
+            await self._publish_message(message)
+        return message is not None
+
+    async def publish_state(self, conversation: Conversation) -> None:
+        event: dict[str, Any] = {"type": "state", "conversation_id": conversation.id, "state": conversation.state}
+        if conversation.assigned_agent_id and conversation.state == "agent":
+            agent = await self.agents.get(conversation.assigned_agent_id)
+            event["agent"] = {"name": agent.display_name} if agent else None
+        if conversation.state == "queued":
+            event["queue"] = (await self.queue.status_of(conversation)).to_json()
+        await self.bus.publish(conversation_topic(conversation.id), event)
+
+    async def announce_queue(self) -> None:
+        """Tell every waiting customer their new position and estimate."""
+        for conversation_id, status in (await self.queue.statuses()).items():
+            await self.bus.publish(
+                conversation_topic(conversation_id),
+                {"type": "state", "conversation_id": conversation_id, "state": "queued", "queue": status.to_json()},
+            )
+
+    async def _ask_bot(self, conversation: Conversation, text: str, metadata: dict[str, Any] | None) -> None:
+        await self.bus.publish(
+            conversation_topic(conversation.id), {"type": "typing", "from": "bot", "conversation_id": conversation.id}
+        )
+        metadata = {**(metadata or {}), "conversation_id": conversation.id, "channel": conversation.channel}
+        await self._bot_open.wait()
+        self._asking += 1
+        try:
+            replies = await self.rasa.send(conversation.id, text, metadata)
+        except RasaUnavailable as exc:
+            logger.warning("conversation=%s rasa unavailable: %s", conversation.id, exc)
+            await self.say(
+                conversation,
+                "system",
+                "Sorry, our assistant is having trouble right now. I'm passing you to a person from our team; "
+                "your messages are safe with us.",
+            )
+            await self.request_person(
+                conversation,
+                reason="bot_error",
+                priority="high",
+                summary=f'The bot could not answer ({exc.__class__.__name__}). Last message: "{text[:200]}"',
+                packet={"reason": "bot_error", "priority": "high", "signals": ["hub:rasa_unavailable"]},
+                source="hub",
+            )
+            return
+        finally:
+            self._asking -= 1
+        said, handoff, ask_rating = [], None, False
+        for item in replies:
+            custom = item.get("custom") if isinstance(item.get("custom"), dict) else None
+            if custom and isinstance(custom.get("handoff"), dict):
+                handoff = custom["handoff"]
+                break
+            if custom and custom.get("ask_rating"):
+                ask_rating = True
+            payload = {k: item[k] for k in ("buttons", "image", "attachment") if item.get(k)}
+            if item.get("text") or payload:
+                said.append(NewMessage("bot", str(item.get("text") or ""), payload or None))
+        for message in await self.conversations.add_messages(conversation.id, said, while_state="bot"):
+            await self._publish_message(message)
+        if ask_rating:
+            await self._ask_feedback(conversation, "Before you go!", subject="the bot")
+        if handoff is not None:
+            await self.request_person(
+                conversation,
+                reason=str(handoff.get("reason", "requested")),
+                priority=str(handoff.get("priority", "normal")),
+                summary=str(handoff.get("summary", "")),
+                packet=handoff,
+                source="rasa",
+            )
+
+    async def _joined(self, agent: Agent, conversation_id: str) -> Conversation:
+        conversation = await self.conversations.get(conversation_id)
+        logger.info("conversation=%s claimed agent=%s", conversation_id, agent.username)
+        await self.say(conversation, "system", f"{agent.display_name} from our team has joined the conversation.")
+        await self.publish_state(conversation)
+        await self.bus.publish(
+            QUEUE_TOPIC, {"type": "claimed", "conversation_id": conversation_id, "agent_id": agent.id}
+        )
+        await self.announce_queue()
+        return conversation
+
+    async def _hand_back_to_rasa(self, conversation: Conversation) -> None:
+        """Tell Rasa the human stretch is over: close any form and record what the agents said."""
+        stretch = await self.conversations.messages(conversation.id)
+        agent_lines = [m for m in stretch if m.sender == "agent"][-20:]
+        events: list[dict[str, Any]] = [
+            {"event": "active_loop", "name": None},
+            {"event": "slot", "name": "requested_slot", "value": None},
+            *({"event": "bot", "text": m.text, "metadata": {"agent_id": m.agent_id}} for m in agent_lines),
+            {"event": "action", "name": "action_listen"},
+        ]
+        try:
+            await self.rasa.append_events(conversation.id, events)
+        except Exception as exc:  # the customer is served either way: log and carry on
+            logger.warning("conversation=%s could not update Rasa after the human stretch: %s", conversation.id, exc)
+
+    async def say(
+        self, conversation: Conversation, sender: str, text: str, payload: dict[str, Any] | None = None
+    ) -> Message:
+        (message,) = await self.conversations.add_messages(conversation.id, [NewMessage(sender, text, payload)])
+        await self._publish_message(message)
+        return message
+
+    async def _publish_message(self, message: Message) -> None:
+        await self.bus.publish(
+            conversation_topic(message.conversation_id), {"type": "message", "message": message.to_json()}
+        )
+
+    def _lock(self, conversation_id: str) -> asyncio.Lock:
+        """One customer message at a time per conversation reaches the bot, in order."""
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = self._locks[conversation_id] = asyncio.Lock()
+        return lock

@@ -1,0 +1,170 @@
+"""Configuration of the hub, from environment variables with working local defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.domain.errors import ConfigurationError
+from bot.store.database import database_url
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+FEEDBACK_QUESTIONS = ("csat", "nps")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclasses.dataclass(frozen=True)
+class BusinessHours:
+    """When agents work, e.g. `Mon-Fri 09:00-18:00 Europe/London`; `always` means around the clock."""
+
+    days: frozenset[int]
+    opens: dt.time
+    closes: dt.time
+    zone: ZoneInfo
+
+    @classmethod
+    def parse(cls, text: str) -> BusinessHours | None:
+        text = text.strip()
+        if text.lower() in {"", "always", "24/7"}:
+            return None
+        match = re.fullmatch(r"(\w{3})-(\w{3})\s+(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})\s+(\S+)", text)
+        if not match or match.group(1).lower() not in DAYS or match.group(2).lower() not in DAYS:
+            raise ConfigurationError(f"BUSINESS_HOURS must look like 'Mon-Fri 09:00-18:00 Europe/London', not {text!r}")
+        first, last = DAYS.index(match.group(1).lower()), DAYS.index(match.group(2).lower())
+        days = {d % 7 for d in range(first, last + 1 if last >= first else last + 8)}
+        try:
+            zone = ZoneInfo(match.group(7))
+        except ZoneInfoNotFoundError as exc:
+            raise ConfigurationError(f"BUSINESS_HOURS names an unknown time zone {match.group(7)!r}") from exc
+        opens = dt.time(int(match.group(3)), int(match.group(4)))
+        closes = dt.time(int(match.group(5)), int(match.group(6)))
+        return cls(frozenset(days), opens, closes, zone)
+
+    def is_open(self, at: dt.datetime) -> bool:
+        local = at.astimezone(self.zone)
+        return local.weekday() in self.days and self.opens <= local.time() < self.closes
+
+
+@dataclasses.dataclass(frozen=True)
+class TelegramSettings:
+    """The Telegram channel: off without a token; webhook mode needs the hub's public https URL."""
+
+    token: str
+    mode: str
+    webhook_url: str
+    webhook_secret: str
+    api_url: str
+    poll_timeout: int
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.token)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> TelegramSettings:
+        webhook_url = env.get("TELEGRAM_WEBHOOK_URL", "").strip().rstrip("/")
+        mode = env.get("TELEGRAM_MODE", "webhook" if webhook_url else "polling").strip().lower()
+        if mode not in {"webhook", "polling"}:
+            raise ConfigurationError(f"TELEGRAM_MODE must be 'webhook' or 'polling', not {mode!r}")
+        if mode == "webhook" and not webhook_url.startswith("https://"):
+            raise ConfigurationError("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_URL, the hub's public https URL")
+        secret = env.get("TELEGRAM_WEBHOOK_SECRET", "")
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ConfigurationError("TELEGRAM_WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and - (1-256 characters)")
+        return cls(
+            token=env.get("TELEGRAM_TOKEN", "").strip(),
+            mode=mode,
+            webhook_url=webhook_url,
+            webhook_secret=secret,
+            api_url=env.get("TELEGRAM_API_URL", "https://api.telegram.org").strip().rstrip("/"),
+            poll_timeout=_int(env, "TELEGRAM_POLL_TIMEOUT", 30),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class HubSettings:
+    host: str
+    port: int
+    database_url: str
+    rasa_url: str
+    rasa_token: str
+    actions_url: str
+    rasa_timeout: float
+    channel_secret: str
+    max_message_chars: int
+    max_frame_bytes: int
+    business_hours: BusinessHours | None
+    auto_assign: bool
+    default_capacity: int
+    refund_limit: str
+    voucher_limit: str
+    session_hours: int
+    seed_demo_agent: bool
+    review_confidence: float
+    conversation_idle_minutes: int
+    feedback_questions: tuple[str, ...]
+    project_dir: Path
+    telegram: TelegramSettings
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> HubSettings:
+        env = os.environ if env is None else env
+        return cls(
+            host=env.get("HUB_HOST", "127.0.0.1"),
+            port=_int(env, "HUB_PORT", 8080),
+            database_url=env.get("DATABASE_URL", database_url()),
+            rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+            rasa_token=env.get("RASA_TOKEN", "frontline-dev-token"),
+            actions_url=env.get("ACTIONS_URL", "http://127.0.0.1:5055").rstrip("/"),
+            rasa_timeout=float(_int(env, "RASA_TIMEOUT_MS", 8000)) / 1000,
+            channel_secret=env.get("CHANNEL_SECRET", "frontline-dev-channel-secret"),
+            max_message_chars=_int(env, "MAX_MESSAGE_CHARS", 4000),
+            max_frame_bytes=_int(env, "MAX_FRAME_BYTES", 64 * 1024),
+            business_hours=BusinessHours.parse(env.get("BUSINESS_HOURS", "always")),
+            auto_assign=env.get("AUTO_ASSIGN", "false").lower() in {"1", "true", "yes"},
+            default_capacity=_int(env, "AGENT_CAPACITY", 3),
+            refund_limit=env.get("AGENT_REFUND_LIMIT", "100.00"),
+            voucher_limit=env.get("AGENT_VOUCHER_LIMIT", "25.00"),
+            session_hours=_int(env, "AGENT_SESSION_HOURS", 12),
+            seed_demo_agent=env.get("SEED_DEMO_AGENT", "true").lower() in {"1", "true", "yes"},
+            review_confidence=_fraction(env, "REVIEW_CONFIDENCE", 0.7),
+            conversation_idle_minutes=_int(env, "CONVERSATION_IDLE_MINUTES", 24 * 60),
+            feedback_questions=_feedback_questions(env.get("FEEDBACK_QUESTIONS", "csat")),
+            project_dir=Path(env.get("FRONTLINE_PROJECT_DIR", str(PROJECT_ROOT))).resolve(),
+            telegram=TelegramSettings.from_env(env),
+        )
+
+
+def _feedback_questions(raw: str) -> tuple[str, ...]:
+    """`csat` (1-5 stars), `nps` (0-10, how likely to recommend us), or both in the order they are asked."""
+    questions = tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
+    if not questions or not set(questions) <= set(FEEDBACK_QUESTIONS):
+        raise ConfigurationError(f"FEEDBACK_QUESTIONS must be csat, nps or csat,nps, not {raw!r}")
+    return questions
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from exc
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be positive")
+    return value
+
+
+def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a number between 0 and 1, not {raw!r}") from exc
+    if not 0 < value <= 1:
+        raise ConfigurationError(f"{name} must be between 0 and 1")
+    return value

@@ -1,0 +1,75 @@
+"""The words every process shares, defined once: who owns a conversation, how urgent a handoff is, why it
+was asked, who wrote a message, what a console account may do.
+
+Each is a `str` enum, so a member equals the word stored in the database and sent over the wire
+(`State.QUEUED == "queued"`), and `str()` of a member is that word.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Word(str, Enum):
+    """A closed set of words; `parse` says what to do with one that is not in it."""
+
+    __hash__ = str.__hash__  # a member and its word are the same key in a dict or a set
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @classmethod
+    def words(cls) -> tuple[str, ...]:
+        return tuple(member.value for member in cls)
+
+
+class State(Word):
+    """Who owns a conversation: `bot` → `queued` → `agent` → `resolved` → `bot` (docs/architecture.md)."""
+
+    BOT = "bot"
+    QUEUED = "queued"
+    AGENT = "agent"
+    RESOLVED = "resolved"
+
+
+IDLE_STATES = (State.BOT, State.RESOLVED)
+"""States in which a conversation may end by idling; a queued or agent-owned one waits for its person."""
+
+
+class Priority(Word):
+    """How soon a person should pick a handoff up; the queue serves them in this order."""
+
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+
+    @property
+    def rank(self) -> int:
+        return list(Priority).index(self)
+
+
+class Reason(Word):
+    """Why a conversation was handed to a person (the handoff packet's `reason`)."""
+
+    REQUESTED = "requested"
+    EMOTIONAL = "emotional"
+    COMPLEX = "complex"
+    NOT_UNDERSTOOD = "not_understood"
+    BOT_ERROR = "bot_error"
+
+
+class Sender(Word):
+    """Who wrote a message of a conversation."""
+
+    CUSTOMER = "customer"
+    BOT = "bot"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+class Role(Word):
+    """What a console account may do: agents take conversations, trainers teach, supervisors see the figures."""
+
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    TRAINER = "trainer"

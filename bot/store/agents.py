@@ -1,0 +1,193 @@
+"""Agents, supervisors and trainers: accounts with argon2-hashed passwords, sessions, and who is online.
+
+argon2-cffi is the reference implementation of the password-hashing competition winner; sessions are random
+tokens kept hashed in SQL (so they can be revoked and survive a hub restart) and online means seen in the
+last `ONLINE_SECONDS`, also in SQL, so every hub sees the same agents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.exc import IntegrityError
+
+from bot.domain.errors import FrontlineError
+from bot.domain.tokens import digest, new_token
+from bot.domain.vocabulary import Role
+from bot.store import schema as t
+from bot.store.database import in_transaction
+from bot.store.schema import utcnow
+
+T = TypeVar("T")
+ONLINE_SECONDS = 45
+MIN_PASSWORD_LENGTH = 8
+
+
+class AgentError(FrontlineError, ValueError):
+    """An account cannot be created as asked (taken username, weak password, unknown role)."""
+
+    code = "bad_account"
+
+
+@dataclasses.dataclass(frozen=True)
+class Agent:
+    id: int
+    username: str
+    display_name: str
+    role: str
+    capacity: int
+
+    def to_json(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+    @property
+    def can_handle_conversations(self) -> bool:
+        return self.role in {"agent", "supervisor"}
+
+
+class AgentStore:
+    def __init__(self, engine: Engine, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._hasher = PasswordHasher()
+
+    async def add(self, username: str, display_name: str, password: str, role: str, capacity: int = 3) -> Agent:
+        username = username.strip().lower()
+        if not username or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
+            raise AgentError("a username is letters, digits, '.', '-' or '_'")
+        if role not in Role.words():
+            raise AgentError(f"role must be one of {', '.join(Role.words())}")
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise AgentError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        hashed = await asyncio.to_thread(self._hasher.hash, password)
+
+        def add(conn: Connection) -> Agent:
+            try:
+                new_id = conn.execute(
+                    insert(t.agents).values(
+                        username=username,
+                        display_name=display_name.strip() or username,
+                        password_hash=hashed,
+                        role=role,
+                        capacity=capacity,
+                        active=True,
+                        created_at=self._clock(),
+                    )
+                ).inserted_primary_key[0]
+            except IntegrityError as exc:
+                raise AgentError(f"the username {username!r} is taken") from exc
+            return _agent(conn.execute(select(t.agents).where(t.agents.c.id == new_id)).one())
+
+        return await self._run(add)
+
+    async def authenticate(self, username: str, password: str) -> Agent | None:
+        def load(conn: Connection) -> Row | None:
+            return conn.execute(
+                select(t.agents).where(t.agents.c.username == username.strip().lower(), t.agents.c.active.is_(True))
+            ).first()
+
+        row = await self._run(load)
+        if row is None:
+            await asyncio.to_thread(self._hasher.hash, password)  # same cost whether or not the user exists
+            return None
+        try:
+            await asyncio.to_thread(self._hasher.verify, row.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        return _agent(row)
+
+    async def start_session(self, agent: Agent, hours: int) -> str:
+        token = new_token()
+        now = self._clock()
+
+        def add(conn: Connection) -> None:
+            conn.execute(delete(t.agent_sessions).where(t.agent_sessions.c.expires_at < now))
+            conn.execute(
+                insert(t.agent_sessions).values(
+                    token_hash=digest(token),
+                    agent_id=agent.id,
+                    created_at=now,
+                    expires_at=now + dt.timedelta(hours=hours),
+                )
+            )
+
+        await self._run(add)
+        return token
+
+    async def agent_for_session(self, token: str) -> Agent | None:
+        def load(conn: Connection) -> Agent | None:
+            row = conn.execute(
+                select(t.agents)
+                .join(t.agent_sessions, t.agent_sessions.c.agent_id == t.agents.c.id)
+                .where(
+                    t.agent_sessions.c.token_hash == digest(token),
+                    t.agent_sessions.c.expires_at > self._clock(),
+                    t.agents.c.active.is_(True),
+                )
+            ).first()
+            return _agent(row) if row else None
+
+        return await self._run(load) if token else None
+
+    async def end_session(self, token: str) -> None:
+        await self._run(
+            lambda conn: conn.execute(delete(t.agent_sessions).where(t.agent_sessions.c.token_hash == digest(token)))
+        )
+
+    async def seen(self, agent_id: int) -> None:
+        """The agent's console is open; call at least every ONLINE_SECONDS."""
+        await self._run(
+            lambda conn: conn.execute(
+                update(t.agents).where(t.agents.c.id == agent_id).values(last_seen_at=self._clock())
+            )
+        )
+
+    async def gone(self, agent_id: int) -> None:
+        await self._run(
+            lambda conn: conn.execute(update(t.agents).where(t.agents.c.id == agent_id).values(last_seen_at=None))
+        )
+
+    async def online(self) -> list[Agent]:
+        """Agents who can take conversations and whose console was seen recently."""
+        since = self._clock() - dt.timedelta(seconds=ONLINE_SECONDS)
+
+        def load(conn: Connection) -> list[Agent]:
+            rows = conn.execute(
+                select(t.agents).where(
+                    t.agents.c.last_seen_at >= since,
+                    t.agents.c.active.is_(True),
+                    t.agents.c.role.in_(["agent", "supervisor"]),
+                )
+            ).all()
+            return [_agent(r) for r in rows]
+
+        return await self._run(load)
+
+    async def get(self, agent_id: int) -> Agent | None:
+        def load(conn: Connection) -> Agent | None:
+            row = conn.execute(select(t.agents).where(t.agents.c.id == agent_id)).first()
+            return _agent(row) if row else None
+
+        return await self._run(load)
+
+    async def all(self) -> list[Agent]:
+        def load(conn: Connection) -> list[Agent]:
+            rows = conn.execute(select(t.agents).where(t.agents.c.active.is_(True)).order_by(t.agents.c.display_name))
+            return [_agent(r) for r in rows]
+
+        return await self._run(load)
+
+    async def _run(self, work: Callable[[Connection], T]) -> T:
+        return await in_transaction(self._engine, work)
+
+
+def _agent(row: Row) -> Agent:
+    return Agent(row.id, row.username, row.display_name, row.role, row.capacity)

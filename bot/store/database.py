@@ -1,0 +1,69 @@
+"""SQLAlchemy engines and column types configured the same way for every SQL database Frontline opens.
+
+The action server's order-system adapter uses this module too: it is the one part of the store outside
+`bot.domain` that `actions/` may import (it holds no hub state).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import TypeVar
+
+import sqlalchemy
+from sqlalchemy import Integer, TypeDecorator, event
+from sqlalchemy.engine import Connection, Dialect, Engine, make_url
+
+T = TypeVar("T")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'frontline.db'}"
+
+
+def database_url() -> str:
+    """Where the hub and Rasa's tracker store keep conversations (a SQLite file unless DATABASE_URL says)."""
+    return os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+
+
+def create_engine(url: str) -> Engine:
+    """A 2.0-style engine; SQLite files get WAL and a busy timeout so several processes can share one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sqlalchemy.create_engine(url, future=True, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sqlalchemy.create_engine(url, future=True, connect_args={"check_same_thread": False, "timeout": 15})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+async def in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """Run blocking `work` in one transaction on a worker thread, so the event loop keeps serving."""
+    return await asyncio.to_thread(_transaction, engine, work)
+
+
+def _transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    with engine.begin() as conn:
+        return work(conn)
+
+
+class Money(TypeDecorator):
+    """Money as whole cents in an integer column: exact on every database, SQLite included."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        return None if value is None else int((Decimal(value) * 100).to_integral_value())
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else (Decimal(value) / 100).quantize(Decimal("0.01"))
