@@ -16,7 +16,7 @@ export RASA_TOKEN ?= frontline-dev-token
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help run shell test eval eval-escalation bench bench-report validate train reload lint shop-db install clean
+.PHONY: help run shell test test-fast eval eval-escalation bench bench-report validate train reload lint shop-db install clean
 
 help:
 	@echo "make run       set up everything and start the Rasa server (5005) and action server (5055)"
@@ -30,7 +30,8 @@ help:
 	@echo "make train     train the model if data/, domain.yml or config.yml changed"
 	@echo "make reload    train if needed, then load the model into the running Rasa server (through the hub: no message lost)"
 	@echo "make validate  rasa data validate, then the project's own checks (bot/training/data_checks.py: examples, test stories, responses)"
-	@echo "make lint      ruff"
+	@echo "make lint      ruff, the layer contracts (import-linter) and mypy on bot/domain, bot/store, bot/core"
+	@echo "make test-fast the tests that need no trained model and no servers (about 2 minutes)"
 
 $(VENV)/.installed: requirements.txt requirements-no-deps.txt constraints.txt
 	@if [ -z "$(PYTHON310)" ]; then \
@@ -73,9 +74,11 @@ $(CHROMIUM):
 	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else echo "The browser tests need Debian's chromium package: apt-get install chromium"; exit 1; fi
 
-test: shop-db $(MODEL) $(CHROMIUM)
-	$(VENV)/bin/ruff check .
+test: shop-db $(MODEL) $(CHROMIUM) lint
 	$(PY) -m pytest
+
+test-fast: $(VENV)/.installed lint
+	$(PY) -m pytest -m "not stack and not model"
 
 shell: $(MODEL)
 	$(RASA) shell --port 5006 --model $(MODEL)
@@ -96,6 +99,8 @@ bench-report: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf models results .pytest_cache

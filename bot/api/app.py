@@ -51,7 +51,10 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(settings: HubSettings | None = None, name: str = "frontline_hub") -> Sanic:
+def create_app(
+    settings: HubSettings | None = None, name: str = "frontline_hub", rasa: RasaClient | None = None
+) -> Sanic:
+    """The hub; `rasa` replaces the HTTP client of the Rasa server (in-process tests give a fake one)."""
     settings = settings or HubSettings.from_env()
     app = Sanic(name)
     app.config.WEBSOCKET_MAX_SIZE = settings.max_frame_bytes
@@ -66,7 +69,7 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub")
         conversations.create_schema()
         app.ctx.agents = AgentStore(engine)
         app.ctx.canned_replies = CannedReplies(engine)
-        app.ctx.rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
+        app.ctx.rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
         app.ctx.hub = Hub(settings, conversations, app.ctx.agents, app.ctx.rasa, EventBus())
         app.ctx.order_desk = OrderDesk(order_system(), conversations, settings.refund_limit, settings.voucher_limit)
         app.ctx.http = httpx.AsyncClient(timeout=2.0)
