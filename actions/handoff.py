@@ -1,6 +1,6 @@
 """`action_handoff`: hand the conversation to a person with everything the bot knows.
 
-The hub queues a conversation when a Rasa reply carries `{"custom": {"handoff": packet}}` (DESIGN.md's
+The hub queues a conversation when a Rasa reply carries `{"custom": {"handoff": packet}}` (docs/architecture.md's
 contract). The packet lets an agent pick up without asking the customer to repeat anything.
 """
 

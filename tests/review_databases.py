@@ -52,7 +52,7 @@ def tess(store) -> int:
 
 @pytest.fixture
 def rasa(tmp_path, store) -> Iterator[SQLTrackerStore]:
-    """Rasa's real SQL tracker store on the hub's database, as DESIGN.md deploys it (it creates `events`)."""
+    """Rasa's real SQL tracker store on the hub's database, as docs/architecture.md deploys it (it creates `events`)."""
     tracker_store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "hub.db"))
     yield tracker_store
     tracker_store.engine.dispose()

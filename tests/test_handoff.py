@@ -1,4 +1,4 @@
-"""The handoff packet follows DESIGN.md's contract and tells the agent the whole story."""
+"""The handoff packet follows docs/architecture.md's contract and tells the agent the whole story."""
 
 from __future__ import annotations
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.rasa_stack import MODEL, PROJECT_ROOT
 
 RASA = str(Path(sys.executable).parent / "rasa")

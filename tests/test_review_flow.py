@@ -36,7 +36,7 @@ def project_copy(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def review_hub(assistant: RasaStack, project_copy: Path) -> Iterator[RasaStack]:
-    """The hub on the same database as Rasa's tracker store, as DESIGN.md deploys it."""
+    """The hub on the same database as Rasa's tracker store, as docs/architecture.md deploys it."""
     assistant.start_hub(
         env={
             "DATABASE_URL": f"sqlite:///{assistant.workdir / 'frontline.db'}",

@@ -24,9 +24,10 @@ from sanic.server.websockets.impl import WebsocketImplProtocol as Websocket
 from actions.orders.order_number import order_number_from
 from actions.orders.order_system import OrderSystemUnavailable, to_json
 from bot.core.events import QUEUE_TOPIC, agent_topic, conversation_topic, notes_topic
+from bot.core.order_desk import DeskResult
 from bot.domain.errors import RequestRefused
 from bot.store.agents import Agent
-from bot.store.records import Conversation, NewMessage
+from bot.store.records import Conversation
 
 logger = logging.getLogger(__name__)
 
@@ -190,11 +191,7 @@ async def reply(request: Request, conversation_id: str) -> HTTPResponse:
 async def add_note(request: Request, conversation_id: str) -> HTTPResponse:
     text = text_field(json_body(request), "text", MAX_NOTE_CHARS)
     await _conversation(request, conversation_id)
-    note = await request.app.ctx.hub.conversations.notes.add(conversation_id, request.ctx.agent.id, text)
-    note["agent_name"] = request.ctx.agent.display_name
-    await request.app.ctx.hub.bus.publish(
-        notes_topic(conversation_id), {"type": "note", "conversation_id": conversation_id, "note": note}
-    )
+    note = await request.app.ctx.hub.add_note(request.ctx.agent, conversation_id, text)
     return json_response({"note": note}, status=201)
 
 
@@ -315,24 +312,9 @@ async def agent_socket(request: Request, ws: Websocket) -> None:
         await hub.announce_queue()
 
 
-async def _announce(request: Request, conversation_id: str, result: Any) -> HTTPResponse:
-    """Tell the customer what the agent did to their order, and the other agents what happened."""
-    hub = request.app.ctx.hub
-    if result.customer_text:
-        message = await hub.conversations.record_agent_reply(
-            conversation_id,
-            request.ctx.agent.id,
-            NewMessage(
-                "agent", result.customer_text, {"agent_name": request.ctx.agent.display_name}, request.ctx.agent.id
-            ),
-        )
-        if message is not None:
-            await hub.bus.publish(
-                conversation_topic(conversation_id), {"type": "message", "message": message.to_json()}
-            )
-    await hub.bus.publish(
-        notes_topic(conversation_id),
-        {"type": "order_action", "conversation_id": conversation_id, "summary": result.summary},
+async def _announce(request: Request, conversation_id: str, result: DeskResult) -> HTTPResponse:
+    await request.app.ctx.hub.report_order_action(
+        request.ctx.agent, conversation_id, result.summary, result.customer_text
     )
     return json_response({"result": result.record, "summary": result.summary}, status=201)
 

@@ -1,7 +1,7 @@
 """Live events between the hub's parts: a customer's socket, the agents' consoles, the queue.
 
 Topics are strings (`conversation:<id>`, `queue`, `agent:<id>`). This bus lives in one process; a Redis
-publish/subscribe bus with the same two methods lets several hubs share it (DESIGN.md, scaling plan).
+publish/subscribe bus with the same two methods lets several hubs share it (docs/architecture.md, scaling plan).
 """
 
 from __future__ import annotations

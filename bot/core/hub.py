@@ -12,7 +12,7 @@ import weakref
 from collections.abc import Coroutine
 from typing import Any
 
-from bot.core.events import QUEUE_TOPIC, EventBus, agent_topic, conversation_topic
+from bot.core.events import QUEUE_TOPIC, EventBus, agent_topic, conversation_topic, notes_topic
 from bot.core.queue import HandoffQueue
 from bot.core.rasa_client import RasaClient, RasaUnavailable
 from bot.core.settings import HubSettings
@@ -246,6 +246,31 @@ class Hub:
             raise NotAllowed("you can only write in conversations you own")
         await self._publish_message(message)
         return message
+
+    async def add_note(self, agent: Agent, conversation_id: str, text: str) -> dict[str, Any]:
+        """A private note, shown at once to every agent who has the conversation open."""
+        note = await self.conversations.notes.add(conversation_id, agent.id, text)
+        note["agent_name"] = agent.display_name
+        await self.bus.publish(
+            notes_topic(conversation_id), {"type": "note", "conversation_id": conversation_id, "note": note}
+        )
+        return note
+
+    async def report_order_action(self, agent: Agent, conversation_id: str, summary: str, customer_text: str) -> None:
+        """Tell the customer what the agent did to their order (while the agent still owns the conversation),
+        and the other agents what happened."""
+        if customer_text:
+            message = await self.conversations.record_agent_reply(
+                conversation_id,
+                agent.id,
+                NewMessage("agent", customer_text, {"agent_name": agent.display_name}, agent.id),
+            )
+            if message is not None:
+                await self._publish_message(message)
+        await self.bus.publish(
+            notes_topic(conversation_id),
+            {"type": "order_action", "conversation_id": conversation_id, "summary": summary},
+        )
 
     async def transfer(self, agent: Agent, conversation_id: str, to: Agent) -> None:
         if not to.can_handle_conversations:

@@ -1,7 +1,7 @@
 """The trainers' review inbox: customer messages the bot was unsure about, to be labelled or dismissed.
 
 Two sources, read incrementally (a cursor each) whenever the inbox is opened:
-- Rasa's tracker store: the `events` table of Rasa's SQLTrackerStore, which DESIGN.md puts in the hub's
+- Rasa's tracker store: the `events` table of Rasa's SQLTrackerStore, which docs/architecture.md puts in the hub's
   database. User messages that fell back (`nlu_fallback`), were out of scope, or whose intent was below the
   review threshold. The conversation id is Rasa's sender id, so each item links to its conversation.
 - The hub's handoffs with reason `not_understood`: the customer messages just before the bot gave up.

@@ -1,6 +1,6 @@
 """Conversations, their messages and their owner, kept in SQL.
 
-Ownership follows DESIGN.md: `bot` → `queued` → `agent` → `resolved` → `bot`. Every change of state is one
+Ownership follows docs/architecture.md: `bot` → `queued` → `agent` → `resolved` → `bot`. Every change of state is one
 conditional UPDATE (`... WHERE state = <expected>`), so two hubs or two agents racing get exactly one winner,
 and bot messages are only stored while the bot still owns the conversation.
 """
