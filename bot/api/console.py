@@ -26,6 +26,7 @@ from actions.orders.order_system import OrderSystemUnavailable, to_json
 from bot.core.events import QUEUE_TOPIC, agent_topic, conversation_topic, notes_topic
 from bot.core.order_desk import DeskResult
 from bot.domain.errors import RequestRefused
+from bot.domain.vocabulary import State
 from bot.store.agents import Agent
 from bot.store.records import Conversation
 
@@ -324,7 +325,7 @@ async def _conversation(request: Request, conversation_id: str) -> Conversation:
 
 
 def _owner(request: Request, conversation: Any) -> None:
-    if conversation.state != "agent" or conversation.assigned_agent_id != request.ctx.agent.id:
+    if conversation.state != State.AGENT or conversation.assigned_agent_id != request.ctx.agent.id:
         raise RequestRefused(403, "not_yours", "Claim the conversation before acting on the customer's orders.")
 
 

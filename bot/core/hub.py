@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from collections.abc import Coroutine
 from typing import Any
 
 from bot.core.events import QUEUE_TOPIC, EventBus, agent_topic, conversation_topic, notes_topic
 from bot.core.queue import HandoffQueue
 from bot.core.rasa_client import RasaClient, RasaUnavailable
+from bot.core.runtime import BotGate, ConversationLocks, LocalBotGate, LocalConversationLocks
 from bot.core.settings import HubSettings
 from bot.domain.errors import FrontlineError
-from bot.domain.vocabulary import Priority, Reason
+from bot.domain.vocabulary import IDLE_STATES, Priority, Reason, State
 from bot.store.agents import Agent, AgentStore
 from bot.store.conversations import ConversationStore
 from bot.store.records import Conversation, FeedbackAnswer, Message, NewMessage
@@ -55,19 +55,19 @@ class Hub:
         agents: AgentStore,
         rasa: RasaClient,
         bus: EventBus,
+        locks: ConversationLocks | None = None,
+        gate: BotGate | None = None,
     ) -> None:
+        """`locks` and `gate` default to this process's own; a shared store can stand in for them."""
         self.settings = settings
         self.conversations = conversations
         self.agents = agents
         self.rasa = rasa
         self.bus = bus
         self.queue = HandoffQueue(conversations, agents, settings.business_hours)
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._locks = locks or LocalConversationLocks()
+        self._gate = gate or LocalBotGate()
         self._routing: set[asyncio.Task[None]] = set()
-        self._bot_open = asyncio.Event()
-        self._bot_open.set()
-        self._asking = 0
-        self._reloading = asyncio.Lock()
 
     async def receive(
         self,
@@ -106,7 +106,7 @@ class Hub:
         """The customer's "talk to a person": through the bot (so the handoff packet has the whole story)
         when the bot has the conversation; otherwise they are already with people and hear where they stand."""
         current = await self.conversations.get(conversation.id)
-        if current.state in {"bot", "resolved"}:
+        if current.state in IDLE_STATES:
             return await self.receive(current, text, client_id, bot_text=HUMAN_PAYLOAD, metadata=metadata)
         await self.publish_state(current)
         return None
@@ -125,12 +125,12 @@ class Hub:
             await asyncio.gather(*list(self._routing), return_exceptions=True)
 
     async def _route(self, conversation_id: str, text: str, metadata: dict[str, Any] | None) -> None:
-        async with self._lock(conversation_id):
+        async with self._locks.hold(conversation_id):
             current = await self.conversations.get(conversation_id)
-            if current.state == "resolved" and await self.conversations.back_to_bot(current.id):
+            if current.state == State.RESOLVED and await self.conversations.back_to_bot(current.id):
                 current = await self.conversations.get(current.id)
                 await self.publish_state(current)
-            if current.state == "bot":
+            if current.state == State.BOT:
                 await self._ask_bot(current, text, metadata)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
@@ -163,7 +163,7 @@ class Hub:
             summary=summary,
             packet=packet,
             source=source,
-            from_states=("bot", "resolved"),
+            from_states=IDLE_STATES,
         )
         if handoff is None:
             return False
@@ -196,22 +196,16 @@ class Hub:
         is handed over for a `bot_error`, and every conversation goes on where it was (trackers are in SQL).
         Returns the loaded model's name and the seconds the bot was paused.
         """
-        async with self._reloading:
-            self._bot_open.clear()
-            started = asyncio.get_running_loop().time()
-            try:
-                while self._asking:
-                    await asyncio.sleep(0.05)
-                name = await self.rasa.replace_model(model_file)
-            finally:
-                self._bot_open.set()
-            paused = asyncio.get_running_loop().time() - started
+        started = asyncio.get_running_loop().time()
+        async with self._gate.closed():
+            name = await self.rasa.replace_model(model_file)
+        paused = asyncio.get_running_loop().time() - started
         logger.info("model reloaded model=%s paused_s=%.1f", name, paused)
         return name, paused
 
     async def back_to_bot(self, conversation: Conversation) -> bool:
         """A queued customer would rather carry on with the bot."""
-        if not await self.conversations.back_to_bot(conversation.id, from_states=("queued",)):
+        if not await self.conversations.back_to_bot(conversation.id, from_states=(State.QUEUED,)):
             return False
         current = await self.conversations.get(conversation.id)
         await self.say(current, "system", "No problem, you're back with the bot. A person is one tap away.")
@@ -337,10 +331,10 @@ class Hub:
 
     async def publish_state(self, conversation: Conversation) -> None:
         event: dict[str, Any] = {"type": "state", "conversation_id": conversation.id, "state": conversation.state}
-        if conversation.assigned_agent_id and conversation.state == "agent":
+        if conversation.assigned_agent_id and conversation.state == State.AGENT:
             agent = await self.agents.get(conversation.assigned_agent_id)
             event["agent"] = {"name": agent.display_name} if agent else None
-        if conversation.state == "queued":
+        if conversation.state == State.QUEUED:
             event["queue"] = (await self.queue.status_of(conversation)).to_json()
         await self.bus.publish(conversation_topic(conversation.id), event)
 
@@ -349,7 +343,7 @@ class Hub:
         for conversation_id, status in (await self.queue.statuses()).items():
             await self.bus.publish(
                 conversation_topic(conversation_id),
-                {"type": "state", "conversation_id": conversation_id, "state": "queued", "queue": status.to_json()},
+                {"type": "state", "conversation_id": conversation_id, "state": State.QUEUED, "queue": status.to_json()},
             )
 
     async def _ask_bot(self, conversation: Conversation, text: str, metadata: dict[str, Any] | None) -> None:
@@ -357,29 +351,26 @@ class Hub:
             conversation_topic(conversation.id), {"type": "typing", "from": "bot", "conversation_id": conversation.id}
         )
         metadata = {**(metadata or {}), "conversation_id": conversation.id, "channel": conversation.channel}
-        await self._bot_open.wait()
-        self._asking += 1
-        try:
-            replies = await self.rasa.send(conversation.id, text, metadata)
-        except RasaUnavailable as exc:
-            logger.warning("conversation=%s rasa unavailable: %s", conversation.id, exc)
-            await self.say(
-                conversation,
-                "system",
-                "Sorry, our assistant is having trouble right now. I'm passing you to a person from our team; "
-                "your messages are safe with us.",
-            )
-            await self.request_person(
-                conversation,
-                reason="bot_error",
-                priority="high",
-                summary=f'The bot could not answer ({exc.__class__.__name__}). Last message: "{text[:200]}"',
-                packet={"reason": "bot_error", "priority": "high", "signals": ["hub:rasa_unavailable"]},
-                source="hub",
-            )
-            return
-        finally:
-            self._asking -= 1
+        async with self._gate.asking():
+            try:
+                replies = await self.rasa.send(conversation.id, text, metadata)
+            except RasaUnavailable as exc:
+                logger.warning("conversation=%s rasa unavailable: %s", conversation.id, exc)
+                await self.say(
+                    conversation,
+                    "system",
+                    "Sorry, our assistant is having trouble right now. I'm passing you to a person from our team; "
+                    "your messages are safe with us.",
+                )
+                await self.request_person(
+                    conversation,
+                    reason=Reason.BOT_ERROR,
+                    priority=Priority.HIGH,
+                    summary=f'The bot could not answer ({exc.__class__.__name__}). Last message: "{text[:200]}"',
+                    packet={"reason": "bot_error", "priority": "high", "signals": ["hub:rasa_unavailable"]},
+                    source="hub",
+                )
+                return
         said, handoff, ask_rating = [], None, False
         for item in replies:
             custom = item.get("custom") if isinstance(item.get("custom"), dict) else None
@@ -391,7 +382,7 @@ class Hub:
             payload = {k: item[k] for k in ("buttons", "image", "attachment") if item.get(k)}
             if item.get("text") or payload:
                 said.append(NewMessage("bot", str(item.get("text") or ""), payload or None))
-        for message in await self.conversations.add_messages(conversation.id, said, while_state="bot"):
+        for message in await self.conversations.add_messages(conversation.id, said, while_state=State.BOT):
             await self._publish_message(message)
         if ask_rating:
             await self._ask_feedback(conversation, "Before you go!", subject="the bot")
@@ -442,10 +433,3 @@ class Hub:
         await self.bus.publish(
             conversation_topic(message.conversation_id), {"type": "message", "message": message.to_json()}
         )
-
-    def _lock(self, conversation_id: str) -> asyncio.Lock:
-        """One customer message at a time per conversation reaches the bot, in order."""
-        lock = self._locks.get(conversation_id)
-        if lock is None:
-            lock = self._locks[conversation_id] = asyncio.Lock()
-        return lock

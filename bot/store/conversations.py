@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain.errors import FrontlineError
-from bot.domain.vocabulary import IDLE_STATES, Priority
+from bot.domain.vocabulary import IDLE_STATES, Priority, State
 from bot.store import schema as t
 from bot.store.database import in_transaction
 from bot.store.feedback import FeedbackStore
@@ -140,7 +140,7 @@ class ConversationStore:
                         id=str(uuid.uuid4()),
                         customer_id=customer.id,
                         channel=customer.channel,
-                        state="bot",
+                        state=State.BOT,
                         created_at=now,
                         updated_at=now,
                     )
@@ -228,7 +228,7 @@ class ConversationStore:
         summary: str,
         packet: dict[str, Any],
         source: str,
-        from_states: tuple[str, ...] = ("bot",),
+        from_states: tuple[str, ...] = (State.BOT,),
     ) -> Handoff | None:
         """Move a conversation to the queue and record the handoff; None when it was not in `from_states`."""
 
@@ -238,7 +238,7 @@ class ConversationStore:
                 update(t.conversations)
                 .where(t.conversations.c.id == conversation_id, t.conversations.c.state.in_(from_states))
                 .values(
-                    state="queued",
+                    state=State.QUEUED,
                     priority=priority,
                     reason=reason,
                     summary=summary,
@@ -269,7 +269,7 @@ class ConversationStore:
 
     async def claim(self, conversation_id: str, agent_id: int) -> bool:
         """An agent takes a queued conversation; exactly one of several racing agents wins."""
-        return await self._transition(conversation_id, "queued", "agent", agent_id=agent_id, claim=True)
+        return await self._transition(conversation_id, State.QUEUED, State.AGENT, agent_id=agent_id, claim=True)
 
     async def transfer(self, conversation_id: str, from_agent: int, to_agent: int) -> bool:
         def move(conn: Connection) -> bool:
@@ -277,7 +277,7 @@ class ConversationStore:
                 update(t.conversations)
                 .where(
                     t.conversations.c.id == conversation_id,
-                    t.conversations.c.state == "agent",
+                    t.conversations.c.state == State.AGENT,
                     t.conversations.c.assigned_agent_id == from_agent,
                 )
                 .values(assigned_agent_id=to_agent, updated_at=self._clock())
@@ -292,9 +292,9 @@ class ConversationStore:
         return await self._run(move)
 
     async def resolve(self, conversation_id: str, agent_id: int) -> bool:
-        return await self._transition(conversation_id, "agent", "resolved", agent_id=agent_id)
+        return await self._transition(conversation_id, State.AGENT, State.RESOLVED, agent_id=agent_id)
 
-    async def back_to_bot(self, conversation_id: str, from_states: tuple[str, ...] = ("resolved",)) -> bool:
+    async def back_to_bot(self, conversation_id: str, from_states: tuple[str, ...] = (State.RESOLVED,)) -> bool:
         """The bot owns the conversation again (after a resolve, or when a queued customer would rather)."""
 
         def move(conn: Connection) -> bool:
@@ -302,7 +302,7 @@ class ConversationStore:
                 conn.execute(
                     update(t.conversations)
                     .where(t.conversations.c.id == conversation_id, t.conversations.c.state.in_(from_states))
-                    .values(state="bot", assigned_agent_id=None, queued_at=None, updated_at=self._clock())
+                    .values(state=State.BOT, assigned_agent_id=None, queued_at=None, updated_at=self._clock())
                 ).rowcount
             )
 
@@ -312,7 +312,7 @@ class ConversationStore:
         """Store an agent's reply only while that agent owns the conversation; the first one is timed."""
 
         def add(conn: Connection) -> Message | None:
-            if not self._lock_if(conn, conversation_id, state="agent", agent_id=agent_id):
+            if not self._lock_if(conn, conversation_id, state=State.AGENT, agent_id=agent_id):
                 return None
             if message.client_message_id:
                 existing = conn.execute(
@@ -340,7 +340,7 @@ class ConversationStore:
 
         def load(conn: Connection) -> list[Conversation]:
             rows = conn.execute(
-                CONVERSATIONS.where(t.conversations.c.state == "queued").order_by(
+                CONVERSATIONS.where(t.conversations.c.state == State.QUEUED).order_by(
                     PRIORITY_ORDER, t.conversations.c.queued_at
                 )
             ).all()
@@ -350,7 +350,7 @@ class ConversationStore:
 
     async def position(self, conversation: Conversation) -> int | None:
         """1 for the next to be taken; None when not queued."""
-        if conversation.state != "queued" or conversation.queued_at is None:
+        if conversation.state != State.QUEUED or conversation.queued_at is None:
             return None
         queue = await self.waiting()
         return next((i + 1 for i, c in enumerate(queue) if c.id == conversation.id), None)
@@ -359,7 +359,7 @@ class ConversationStore:
         def load(conn: Connection) -> list[Conversation]:
             rows = conn.execute(
                 CONVERSATIONS.where(
-                    t.conversations.c.state == "agent", t.conversations.c.assigned_agent_id == agent_id
+                    t.conversations.c.state == State.AGENT, t.conversations.c.assigned_agent_id == agent_id
                 ).order_by(t.conversations.c.updated_at)
             ).all()
             return [conversation_from(r) for r in rows]

@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.domain.vocabulary import State
 from bot.store import schema as t
 from bot.store.database import in_transaction
 from bot.store.schema import utcnow
@@ -93,7 +94,8 @@ class DeliveryLog:
                 .join(t.conversations, t.conversations.c.id == t.deliveries.c.conversation_id)
                 .where(
                     t.deliveries.c.channel == self.channel,
-                    (newest > t.deliveries.c.delivered_message_id) | t.conversations.c.state.in_(("queued", "agent")),
+                    (newest > t.deliveries.c.delivered_message_id)
+                    | t.conversations.c.state.in_((State.QUEUED, State.AGENT)),
                 )
             ).all()
             return [(row.conversation_id, row.address) for row in rows]

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.domain.vocabulary import State
 from bot.store import schema as t
 from bot.store.database import in_transaction
 from bot.store.records import Conversation, FeedbackAnswer, Message, NewMessage, insert_messages
@@ -61,7 +62,7 @@ class FeedbackStore:
                     .outerjoin(t.handoffs, t.handoffs.c.id == t.conversations.c.handoff_id)
                     .where(t.conversations.c.id == conversation_id)
                 ).one()
-                resolved = row.state == "resolved" and row.handoff_id is not None
+                resolved = row.state == State.RESOLVED and row.handoff_id is not None
                 handoff_id, agent_id = (row.handoff_id, row.agent_id) if resolved else (None, None)
             (message,) = insert_messages(conn, conversation_id, [NewMessage("system", text, payload)], self._clock())
             conn.execute(

@@ -26,6 +26,7 @@ from bot.channels.telegram.delivery import QueueNotice, TelegramDelivery, parse_
 from bot.core.events import Subscription, conversation_topic
 from bot.core.hub import HUB_COMMANDS, HUMAN_PAYLOAD, Hub
 from bot.core.settings import TelegramSettings
+from bot.domain.vocabulary import State
 from bot.store.deliveries import DeliveryLog
 from bot.store.feedback import FEEDBACK_SCALES
 from bot.store.records import Conversation
@@ -174,7 +175,7 @@ class TelegramChannel:
             await self._hub.ask_for_person(current, text, client_id)
             return
         _, created = await self._hub.receive(current, text, client_id, to_bot=False)
-        if created and current.state == "queued":
+        if created and current.state == State.QUEUED:
             status = await self._hub.queue.status_of(current)
             notice = queue_notice(None, status.to_json())
             if notice is not None:
