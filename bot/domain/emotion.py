@@ -16,8 +16,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from bot.domain.yaml_file import load_yaml
 
 POLICY_FILE = Path(__file__).resolve().parents[2] / "escalation.yml"
 LEVELS = ("none", "mild", "strong")
@@ -95,7 +96,7 @@ class EmotionScorer:
 
 
 def load_policy(path: Path = POLICY_FILE) -> dict[str, Any]:
-    policy = yaml.safe_load(path.read_text(encoding="utf-8"))
+    policy = load_yaml(path)
     if not isinstance(policy, dict):
         raise ValueError(f"{path} must hold a mapping of settings")
     return policy

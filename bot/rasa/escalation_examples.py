@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from bot.domain.errors import FrontlineError
+from bot.domain.yaml_file import load_yaml
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "data" / "escalation"
 EMOTIONS = ("none", "anger", "frustration", "distress")
@@ -83,7 +84,7 @@ def fingerprint(folder: Path = EXAMPLES_DIR) -> str:
 
 def _read(path: Path) -> Iterable[Example]:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = load_yaml(path) or {}
     except yaml.YAMLError as error:
         raise ExamplesError(f"{path.name}: not valid YAML ({error})") from error
     groups = document.get("groups") if isinstance(document, dict) else None

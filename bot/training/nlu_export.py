@@ -25,6 +25,7 @@ import yaml
 
 from bot.core.escalation_review import LABELS
 from bot.core.review_inbox import ReviewItem
+from bot.domain.yaml_file import load_yaml
 from bot.training.personal_data import anonymise
 
 EXPORT_FILE = Path("data") / "nlu" / "reviewed.yml"
@@ -135,7 +136,7 @@ def _export_escalation(root: Path, items: list[ReviewItem]) -> tuple[str | None,
 
 
 def domain_intents(domain_file: Path) -> set[str]:
-    domain = yaml.safe_load(domain_file.read_text(encoding="utf-8")) or {}
+    domain = load_yaml(domain_file) or {}
     return {next(iter(i)) if isinstance(i, dict) else str(i) for i in domain.get("intents") or []}
 
 
@@ -145,7 +146,7 @@ def existing_examples(data_dir: Path, skip: Path | None = None) -> set[str]:
     for path in sorted(data_dir.rglob("*.yml")):
         if skip is not None and path.resolve() == skip.resolve():
             continue
-        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        content = load_yaml(path) or {}
         for block in content.get("nlu") or []:
             for line in str(block.get("examples") or "").splitlines():
                 line = line.strip()
@@ -160,7 +161,7 @@ def existing_escalation_examples(folder: Path, skip: Path) -> set[str]:
     for path in sorted(folder.glob("*.yml")):
         if path.resolve() == skip.resolve():
             continue
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+        content = load_yaml(path)
         groups = content.get("groups") if isinstance(content, dict) else None
         for group in groups if isinstance(groups, list) else []:
             texts = group.get("examples") if isinstance(group, dict) else None
