@@ -26,7 +26,7 @@ from actions.orders.order_system import OrderSystemUnavailable, to_json
 from bot.core.events import QUEUE_TOPIC, agent_topic, conversation_topic, notes_topic
 from bot.core.order_desk import DeskResult
 from bot.domain.errors import RequestRefused
-from bot.domain.vocabulary import State
+from bot.domain.vocabulary import HANDLERS, Role, State
 from bot.store.agents import Agent
 from bot.store.records import Conversation
 
@@ -46,7 +46,7 @@ async def current_agent(request: Request) -> Agent | None:
     return await request.app.ctx.agents.agent_for_session(token) if token else None
 
 
-def signed_in(*roles: str) -> Callable[[Handler], Handler]:
+def signed_in(*roles: Role) -> Callable[[Handler], Handler]:
     """Require a session (401), one of `roles` (403), and for changes a same-origin JSON request."""
 
     def decorate(handler: Handler) -> Handler:
@@ -217,7 +217,7 @@ async def resolve(request: Request, conversation_id: str) -> HTTPResponse:
 
 
 @console_api.post("/api/conversations/<conversation_id:str>/orders/<number:str>/<kind:str>")
-@signed_in("agent", "supervisor")
+@signed_in(*HANDLERS)
 async def act_on_order(request: Request, conversation_id: str, number: str, kind: str) -> HTTPResponse:
     body = json_body(request)
     reason = text_field(body, "reason", 500)
@@ -235,7 +235,7 @@ async def act_on_order(request: Request, conversation_id: str, number: str, kind
 
 
 @console_api.post("/api/conversations/<conversation_id:str>/voucher")
-@signed_in("agent", "supervisor")
+@signed_in(*HANDLERS)
 async def voucher(request: Request, conversation_id: str) -> HTTPResponse:
     body = json_body(request)
     current = await _conversation(request, conversation_id)
@@ -258,7 +258,7 @@ async def canned_replies(request: Request) -> HTTPResponse:
 
 
 @console_api.post("/api/canned-replies")
-@signed_in("supervisor")
+@signed_in(Role.SUPERVISOR)
 async def add_canned_reply(request: Request) -> HTTPResponse:
     body = json_body(request)
     reply = await request.app.ctx.canned_replies.add(text_field(body, "title", 120), text_field(body, "text", 4000))

@@ -14,13 +14,14 @@ from bot.api.console import signed_in
 from bot.core.report_tables import TABLES, Period
 from bot.core.service_report import COMMENTS_PAGE
 from bot.domain.errors import RequestRefused
+from bot.domain.vocabulary import Role
 
 insight_api = Blueprint("insight_api")
 MAX_SEARCH_CHARS = 200
 
 
 @insight_api.get("/api/insight")
-@signed_in("supervisor")
+@signed_in(Role.SUPERVISOR)
 async def figures(request: Request) -> HTTPResponse:
     period = _period(request)
     tables = await request.app.ctx.report.tables(period)
@@ -34,7 +35,7 @@ async def figures(request: Request) -> HTTPResponse:
 
 
 @insight_api.get("/api/insight/comments")
-@signed_in("supervisor")
+@signed_in(Role.SUPERVISOR)
 async def comments(request: Request) -> HTTPResponse:
     period = _period(request)
     search = _search(request)
@@ -55,7 +56,7 @@ async def comments(request: Request) -> HTTPResponse:
 
 
 @insight_api.get(r"/api/insight/<filename:[a-z_]{1,40}\.csv>")
-@signed_in("supervisor")
+@signed_in(Role.SUPERVISOR)
 async def export(request: Request, filename: str) -> HTTPResponse:
     name = filename.removesuffix(".csv")
     if name not in TABLES:

@@ -19,6 +19,7 @@ from sanic.response import json as json_response
 
 from bot.api.console import check_same_origin_json, current_agent, json_body, signed_in, text_field
 from bot.domain.errors import RequestRefused
+from bot.domain.vocabulary import TEACHERS
 from bot.training.nlu_export import domain_intents, export_labelled
 
 logger = logging.getLogger(__name__)
@@ -26,12 +27,11 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 review_api = Blueprint("review_api")
-TRAINERS = ("trainer", "supervisor")
 DEFAULT_MODEL = Path("models") / "frontline.tar.gz"
 
 
 @review_api.get("/api/review")
-@signed_in(*TRAINERS)
+@signed_in(*TEACHERS)
 async def inbox(request: Request) -> HTTPResponse:
     review = request.app.ctx.review
     await review.refresh()
@@ -42,7 +42,7 @@ async def inbox(request: Request) -> HTTPResponse:
 
 
 @review_api.post("/api/review/<item_id:int>/label")
-@signed_in(*TRAINERS)
+@signed_in(*TEACHERS)
 async def label(request: Request, item_id: int) -> HTTPResponse:
     """`{"intent": name}` for an intent item, `{"label": "needs_person" | "fine"}` for an escalation item (either key
     is taken for either kind; the inbox refuses a label of the wrong kind with 422)."""
@@ -54,14 +54,14 @@ async def label(request: Request, item_id: int) -> HTTPResponse:
 
 
 @review_api.post("/api/review/<item_id:int>/dismiss")
-@signed_in(*TRAINERS)
+@signed_in(*TEACHERS)
 async def dismiss(request: Request, item_id: int) -> HTTPResponse:
     item = await request.app.ctx.review.dismiss(item_id, request.ctx.agent.id)
     return json_response({"item": item.to_json()})
 
 
 @review_api.post("/api/review/export")
-@signed_in(*TRAINERS)
+@signed_in(*TEACHERS)
 async def export(request: Request) -> HTTPResponse:
     labelled = await request.app.ctx.review.labelled()
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
@@ -101,5 +101,5 @@ async def _trainer_or_token(request: Request) -> None:
     agent = await current_agent(request)
     if agent is None:
         raise RequestRefused(401, "unauthenticated", "Log in as a trainer, or send the Rasa token as a bearer token.")
-    if agent.role not in TRAINERS:
+    if agent.role not in TEACHERS:
         raise RequestRefused(403, "forbidden", "Only trainers and supervisors reload the model.")

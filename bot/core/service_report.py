@@ -30,6 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from bot.core.report_tables import TABLES, Column, Period, ReportError, Table
+from bot.domain.vocabulary import HANDLERS
 from bot.store import schema as t
 from bot.store.database import in_transaction
 
@@ -245,7 +246,7 @@ class ServiceReport:
             [*in_period, h.c.resolved_at.is_not(None)],
         )
         staff = conn.execute(
-            select(t.agents.c.id).where(t.agents.c.active.is_(True), t.agents.c.role.in_(("agent", "supervisor")))
+            select(t.agents.c.id).where(t.agents.c.active.is_(True), t.agents.c.role.in_(HANDLERS))
         ).scalars()
         rows = []
         for agent_id in set(staff) | set(counts):

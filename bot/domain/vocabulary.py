@@ -73,3 +73,9 @@ class Role(Word):
     AGENT = "agent"
     SUPERVISOR = "supervisor"
     TRAINER = "trainer"
+
+
+HANDLERS = (Role.AGENT, Role.SUPERVISOR)
+"""Roles that take conversations from the queue."""
+TEACHERS = (Role.TRAINER, Role.SUPERVISOR)
+"""Roles that review what the bot misunderstood and reload its model."""

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.domain.errors import FrontlineError
 from bot.domain.tokens import digest, new_token
-from bot.domain.vocabulary import Role
+from bot.domain.vocabulary import HANDLERS, Role
 from bot.store import schema as t
 from bot.store.database import in_transaction
 from bot.store.schema import utcnow
@@ -50,7 +50,7 @@ class Agent:
 
     @property
     def can_handle_conversations(self) -> bool:
-        return self.role in {"agent", "supervisor"}
+        return self.role in HANDLERS
 
 
 class AgentStore:
@@ -164,7 +164,7 @@ class AgentStore:
                 select(t.agents).where(
                     t.agents.c.last_seen_at >= since,
                     t.agents.c.active.is_(True),
-                    t.agents.c.role.in_(["agent", "supervisor"]),
+                    t.agents.c.role.in_(HANDLERS),
                 )
             ).all()
             return [_agent(r) for r in rows]
