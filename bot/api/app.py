@@ -24,7 +24,7 @@ from bot.core.events import EventBus
 from bot.core.hub import Hub
 from bot.core.model_reload import ModelReloader
 from bot.core.order_desk import OrderDesk
-from bot.core.rasa_client import RasaClient
+from bot.core.rasa_client import RasaApi, RasaClient
 from bot.core.review_inbox import ReviewInbox
 from bot.core.service_report import ServiceReport
 from bot.core.settings import HubSettings
@@ -51,9 +51,7 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(
-    settings: HubSettings | None = None, name: str = "frontline_hub", rasa: RasaClient | None = None
-) -> Sanic:
+def create_app(settings: HubSettings | None = None, name: str = "frontline_hub", rasa: RasaApi | None = None) -> Sanic:
     """The hub; `rasa` replaces the HTTP client of the Rasa server (in-process tests give a fake one)."""
     settings = settings or HubSettings.from_env()
     app = Sanic(name)

@@ -309,8 +309,7 @@ async def agent_socket(request: Request, ws: Websocket) -> None:
         for task in tasks:
             task.cancel()
         subscription.close()
-        await agents.gone(agent.id)
-        await hub.announce_queue()
+        await hub.agent_left(agent.id)
 
 
 async def _announce(request: Request, conversation_id: str, result: DeskResult) -> HTTPResponse:

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.core.events import QUEUE_TOPIC, EventBus, agent_topic, conversation_topic, notes_topic
 from bot.core.queue import HandoffQueue
-from bot.core.rasa_client import RasaClient, RasaUnavailable
+from bot.core.rasa_client import RasaApi, RasaUnavailable
 from bot.core.runtime import BotGate, ConversationLocks, LocalBotGate, LocalConversationLocks
 from bot.core.settings import HubSettings
 from bot.domain.errors import FrontlineError
@@ -53,7 +53,7 @@ class Hub:
         settings: HubSettings,
         conversations: ConversationStore,
         agents: AgentStore,
-        rasa: RasaClient,
+        rasa: RasaApi,
         bus: EventBus,
         locks: ConversationLocks | None = None,
         gate: BotGate | None = None,
@@ -133,10 +133,20 @@ class Hub:
             if current.state == State.BOT:
                 await self._ask_bot(current, text, metadata)
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+    async def agent_left(self, agent_id: int) -> None:
+        """Mark the agent offline and tell waiting customers, in a task of its own: the agent's socket handler
+        that calls this is cancelled when the connection drops, and must not drop the update with it."""
+        await asyncio.shield(self._spawn(self._agent_gone(agent_id)))
+
+    async def _agent_gone(self, agent_id: int) -> None:
+        await self.agents.gone(agent_id)
+        await self.announce_queue()
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(work)
         self._routing.add(task)
         task.add_done_callback(self._routed)
+        return task
 
     def _routed(self, task: asyncio.Task[None]) -> None:
         self._routing.discard(task)

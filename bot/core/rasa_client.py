@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -19,6 +19,22 @@ class RasaUnavailable(FrontlineError):
     status = 503
     code = "rasa_unavailable"
     public_message = "The assistant is not answering; try again shortly."
+
+
+class RasaApi(Protocol):
+    """What the hub needs from the Rasa server; `RasaClient` speaks it over HTTP, tests give a fake."""
+
+    async def send(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]: ...
+
+    async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None: ...
+
+    async def replace_model(self, model_file: str, timeout: float = 600.0) -> str: ...
+
+    async def model_file(self) -> str: ...
+
+    async def healthy(self) -> bool: ...
+
+    async def close(self) -> None: ...
 
 
 class RasaClient:
