@@ -74,8 +74,9 @@ $(CHROMIUM):
 	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else echo "The browser tests need Debian's chromium package: apt-get install chromium"; exit 1; fi
 
+# Two workers (pytest-xdist), a test file each at a time: much of the suite waits on real servers.
 test: shop-db $(MODEL) $(CHROMIUM) lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile --durations=15
 
 test-fast: $(VENV)/.installed lint
 	$(PY) -m pytest -m "not stack and not model"

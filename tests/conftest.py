@@ -39,12 +39,19 @@ CHROMIUM_FLAGS = [
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "stack: starts the real Rasa server, action server, hub or browser")
     config.addinivalue_line("markers", "model: needs the trained model (or trains one)")
+    config.addinivalue_line("markers", "trains(minutes): trains a model; its module runs first, the longest first")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if STACK_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.stack)
+    # With `make test`'s two workers, a module that trains for minutes must start first, not be the tail.
+    minutes: dict[Path, float] = {}
+    for item in items:
+        if (marker := item.get_closest_marker("trains")) is not None:
+            minutes[item.path] = max(minutes.get(item.path, 0.0), float(marker.args[0]))
+    items.sort(key=lambda item: -minutes.get(item.path, 0.0))
 
 
 @pytest.fixture(scope="session")

@@ -317,6 +317,7 @@ def test_a_new_intent_relabelled_to_a_known_one_leaves_review_new_intents(projec
 
 
 @pytest.mark.model
+@pytest.mark.trains(1)
 def test_exported_data_passes_rasas_validation_and_trains(project, tmp_path):
     """The one slow test: Rasa's validator accepts data/ with the export in it, and `rasa train nlu` trains on it."""
     items = [

@@ -71,6 +71,7 @@ def test_the_guide_has_the_four_blocks_it_promises():
     assert "action: utter_gift_wrapping" in test_story
 
 
+@pytest.mark.trains(6)
 def test_a_new_intent_goes_live_without_dropping_a_conversation(assistant: RasaStack, taught, tmp_path):
     assistant.start_hub(env={"DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}"})
 
