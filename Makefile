@@ -12,20 +12,28 @@ TRAINING_INPUTS := config.yml domain.yml escalation.yml $(shell find data -type 
 PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
 	if $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then echo $$p; break; fi; done)
 
-export RASA_TOKEN ?= frontline-dev-token
+# RASA_TOKEN as honcho gives it to the processes: .env (`make secrets`) first, then the environment, then the
+# development default; so `make reload` speaks to the hub with the token the hub has.
+DOTENV_RASA_TOKEN := $(shell sed -n 's/^[[:space:]]*RASA_TOKEN[[:space:]]*=[[:space:]]*//p' .env 2>/dev/null | tail -n 1 | tr -d "\"'")
+export RASA_TOKEN := $(or $(DOTENV_RASA_TOKEN),$(RASA_TOKEN),frontline-dev-token)
+# ACTIONS_TOKEN, read the same way: what Rasa sends the action server (endpoints.yml), so `make shell` matches it.
+DOTENV_ACTIONS_TOKEN := $(shell sed -n 's/^[[:space:]]*ACTIONS_TOKEN[[:space:]]*=[[:space:]]*//p' .env 2>/dev/null | tail -n 1 | tr -d "\"'")
+export ACTIONS_TOKEN := $(or $(DOTENV_ACTIONS_TOKEN),$(ACTIONS_TOKEN),frontline-dev-actions-token)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help run shell test test-fast eval eval-escalation bench bench-report validate train reload lint shop-db install clean
+.PHONY: help run secrets shell test test-fast eval eval-escalation bench soak bench-report validate train reload lint shop-db install clean
 
 help:
 	@echo "make run       set up everything and start the Rasa server (5005) and action server (5055)"
 	@echo "make test      set up everything and run the whole test suite"
+	@echo "make secrets   write strong random CHANNEL_SECRET, RASA_TOKEN, ACTIONS_TOKEN to .env (kept if there; make run reads it)"
 	@echo "make shell     chat in the terminal (rasa shell on port 5006, using the running action server)"
 	@echo "make eval      score the model on benchmarks/data (Bitext intents + order_id, CLINC150 out-of-scope)"
 	@echo "              then Rasa's NLU report on the same data: per-intent precision/recall/F1, confusion matrix in results/nlu"
 	@echo "make eval-escalation  who the trained bot hands to a person after one message (escalation dev set, Bitext, TweetEval, ours)"
 	@echo "make bench     reply latency through Rasa's REST channel and through the hub; delivery between people"
+	@echo "make soak      200 web customers and 3 agents for 5 min on SQLite, then on PostgreSQL: nothing may be lost"
 	@echo "make bench-report  the supervisors' Insight page on a year of history (100,000 conversations)"
 	@echo "make train     train the model if data/, domain.yml or config.yml changed"
 	@echo "make reload    train if needed, then load the model into the running Rasa server (through the hub: no message lost)"
@@ -67,6 +75,10 @@ validate: $(VENV)/.installed
 run: shop-db $(MODEL)
 	$(VENV)/bin/honcho start -f Procfile
 
+# Never printed; values already in .env are kept (README, "Running in production").
+secrets: $(VENV)/.installed
+	$(PY) -m bot secrets --env-file .env
+
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
@@ -94,6 +106,10 @@ eval-escalation: $(VENV)/.installed $(MODEL)
 bench: shop-db $(MODEL)
 	$(PY) -m benchmarks.rest_latency
 	$(PY) -m benchmarks.hub_latency
+
+# PostgreSQL: a fresh database on the server at 127.0.0.1:5432 (trust auth), dropped afterwards.
+soak: shop-db $(MODEL)
+	$(PY) -m benchmarks.soak
 
 bench-report: $(VENV)/.installed
 	$(PY) -m benchmarks.report_latency

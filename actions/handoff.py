@@ -15,6 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.order_task import reset_task_slots
+from actions.orders.order_system_provider import settings
+from actions.verification import vouched_customer_id
 from bot.domain.emotion import scorer_for
 from bot.domain.escalation import Assessment, rules_for, turns_from_events
 from bot.domain.handoff_packet import HandoffPacket
@@ -148,7 +150,8 @@ def build_packet(
         "entities": entities,
         "order_id": tracker.get_slot("order_id"),
         "customer": {
-            "verified_customer_id": tracker.get_slot("verified_customer_id"),
+            "verified_customer_id": tracker.get_slot("verified_customer_id")
+            or vouched_customer_id(tracker, settings().channel_secret),
             "email": tracker.get_slot("email"),
         },
         "emotion": emotion,

@@ -2,6 +2,8 @@
 
 A form gives up (its required slots become empty, so it ends and its task action explains) when the number
 was wrong twice, the email was wrong twice, the order system is down, or the order can no longer be changed.
+It stops checking email addresses for good once too many were wrong for the conversation or the order
+(actions/orders/verification_attempts.py), so the address on someone else's order cannot be guessed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rasa_sdk.types import DomainDict
 from actions.orders.order_number import find_order_number, order_number_from
 from actions.orders.order_system import Order, OrderSystemUnavailable
 from actions.orders.order_system_provider import order_system, settings
+from actions.orders.verification_attempts import verification_attempts
 from actions.verification import email_matches, is_verified_for
 
 logger = logging.getLogger(__name__)
@@ -66,6 +69,8 @@ class OrderFormValidation(FormValidationAction):
             return []
         if is_verified_for(tracker, order, settings().channel_secret):
             return [slot for slot in domain_slots if slot != "email"]
+        if "email" in domain_slots and await verification_attempts().locked(tracker.sender_id, order.number):
+            return []
         return list(domain_slots)
 
     async def extract_order_id(
@@ -116,9 +121,14 @@ class OrderFormValidation(FormValidationAction):
         order = await self._order(tracker)
         if order is None:
             return {"email": email or None}
+        attempts = verification_attempts()
+        if await attempts.locked(tracker.sender_id, order.number):
+            return {"email": None, "email_failures": MAX_ATTEMPTS}
         if email_matches(order, email):
             return {"email": email, "verified_customer_id": order.customer_id, "email_failures": 0}
         failures = int(tracker.get_slot("email_failures") or 0) + 1
+        if email and await attempts.record_failure(tracker.sender_id, order.number):
+            return {"email": None, "email_failures": max(failures, MAX_ATTEMPTS)}
         if failures < MAX_ATTEMPTS:
             dispatcher.utter_message(
                 text="That email address doesn't match this order. Please give the address you used when you "

@@ -1,7 +1,8 @@
 """The action that runs when an order form ends: it does the task, or explains why it cannot.
 
-Every order task has the same ways to go wrong (number not found twice, email not matching twice, order
-system down) and the same way out: say so plainly and offer a person. They live here once.
+Every order task has the same ways to go wrong (number not found twice, email not matching twice, too many
+wrong emails for the order or conversation, order system down) and the same way out: say so plainly and offer
+a person. They live here once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from actions.orders.order_messages import money
 from actions.orders.order_number import order_number_from
 from actions.orders.order_system import Order, OrderNotFound, OrderSystemUnavailable
 from actions.orders.order_system_provider import order_system, settings
+from actions.orders.verification_attempts import verification_attempts
 from actions.verification import email_matches, is_verified_for
 from bot.domain.escalation import rules_for
 
@@ -102,9 +104,22 @@ class OrderTaskAction(Action, abc.ABC):
             )
             return []
         verified = is_verified_for(tracker, order, settings().channel_secret)
+        attempts = verification_attempts()
+        locked = not verified and await attempts.locked(tracker.sender_id, order.number)
         verification: list[EventType] = []
-        if not verified and email_matches(order, tracker.get_slot("email")):
-            verified, verification = True, [SlotSet("verified_customer_id", order.customer_id)]
+        email = tracker.get_slot("email")
+        if not verified and not locked and email:
+            if email_matches(order, email):
+                verified, verification = True, [SlotSet("verified_customer_id", order.customer_id)]
+            elif self.requires_verification_for(order):  # an address the form did not check still counts
+                locked = await attempts.record_failure(tracker.sender_id, order.number)
+        if locked and self.requires_verification_for(order):
+            dispatcher.utter_message(
+                text="I'm sorry, I've stopped checking email addresses for this order for now: too many didn't "
+                "match, and that's how we keep orders safe from guessing. A person from our team can confirm "
+                "who you are another way."
+            )
+            return offer_person("complex")
         if not verified and self.requires_verification_for(order):
             dispatcher.utter_message(
                 text="I couldn't confirm that this order is yours: the email address didn't match. For your security "

@@ -9,9 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from bot.domain.errors import ConfigurationError
+from bot.domain.production_guard import DEV_ACTIONS_TOKEN
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SHOP_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'shop.db'}"
+DEFAULT_ACTIONS_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'actions.db'}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +28,12 @@ class Settings:
     refund_window_days: int
     refund_days: int
     channel_secret: str
+    actions_token: str
+    """What Rasa must send as `Authorization: Bearer ...` on every call but /health (`python -m actions`)."""
+    actions_host: str
+    actions_port: int
+    actions_database_url: str
+    """The action server's own records (email verification attempts), apart from the shop's database."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -47,7 +55,28 @@ class Settings:
             refund_window_days=_number(env, "REFUND_WINDOW_DAYS", "30", int),
             refund_days=_number(env, "REFUND_PAYOUT_DAYS", "5", int),
             channel_secret=env.get("CHANNEL_SECRET", "frontline-dev-channel-secret"),
+            actions_token=_token(env, "ACTIONS_TOKEN", DEV_ACTIONS_TOKEN),
+            actions_host=env.get("ACTIONS_HOST", "127.0.0.1").strip() or "127.0.0.1",
+            actions_port=_port(env, "ACTIONS_PORT", "5055"),
+            actions_database_url=env.get("ACTIONS_DATABASE_URL", DEFAULT_ACTIONS_DATABASE_URL),
         )
+
+
+def _token(env: Mapping[str, str], name: str, default: str) -> str:
+    """A bearer token, the development default when unset or blank; one with spaces could never match a header."""
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if any(char.isspace() for char in value):
+        raise ConfigurationError(f"{name} must be a token without spaces")
+    return value
+
+
+def _port(env: Mapping[str, str], name: str, default: str) -> int:
+    port = _number(env, name, default, int)
+    if not 0 < port < 65536:
+        raise ConfigurationError(f"{name} must be a TCP port (1-65535), not {port}")
+    return port
 
 
 def _number(env: Mapping[str, str], name: str, default: str, kind: type):

@@ -1,6 +1,7 @@
 """`python -m bot` runs the hub; `agents add|list` manages console accounts; `review export` writes the
 trainers' labelled messages to data/; `reload` loads a newly trained model into the running Rasa server;
-`report` prints the service figures the supervisors' page shows (as text, CSV or JSON)."""
+`report` prints the service figures the supervisors' page shows (as text, CSV or JSON); `secrets` writes random
+secrets into .env (`make secrets`)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,16 @@ from pathlib import Path
 
 import httpx
 
-from bot.core.rasa_client import RasaClient
+from bot.core.model_reload import ModelOutsideModels, confined_model
+from bot.core.production_guard import check_hub_start
+from bot.core.rasa_client import RasaClient, RasaUnavailable
 from bot.core.report_tables import TABLES, Period, ReportError, format_table
 from bot.core.review_inbox import ReviewInbox
+from bot.core.secrets_file import write_secrets
 from bot.core.service_report import ServiceReport
 from bot.core.settings import HubSettings
+from bot.domain.errors import ConfigurationError
+from bot.domain.production_guard import InsecureProduction
 from bot.domain.vocabulary import Role
 from bot.store.agents import AgentError, AgentStore
 from bot.store.conversations import ConversationStore
@@ -40,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--capacity", type=int, default=None, help="conversations at once (default AGENT_CAPACITY)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     agents.add_parser("list", help="list the accounts")
+    deactivate = agents.add_parser("deactivate", help="switch accounts off (e.g. the demo ones): no more sign-ins")
+    deactivate.add_argument("usernames", nargs="+", metavar="USERNAME")
     review = commands.add_parser("review", help="the trainers' review inbox").add_subparsers(
         dest="action", required=True
     )
@@ -48,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     export.add_argument("--by", default=getpass.getuser(), help="who exports (written in the file's comment)")
     reload = commands.add_parser("reload", help="load a trained model into the running Rasa server, via the hub")
-    reload.add_argument("--model", default="models/frontline.tar.gz")
+    reload.add_argument("--model", default="models/frontline.tar.gz", help="a .tar.gz file in models/")
+    secrets_file = commands.add_parser("secrets", help="write random CHANNEL_SECRET, RASA_TOKEN, ACTIONS_TOKEN to .env")
+    secrets_file.add_argument("--env-file", type=Path, default=Path(".env"), help="default: .env")
     report = commands.add_parser("report", help="service figures: satisfaction, containment, handoffs, times")
     report.add_argument("--since", help="first day, YYYY-MM-DD (default: 30 days before --until)")
     report.add_argument("--until", help="last day, YYYY-MM-DD (default: today, UTC)")
@@ -56,7 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--table", choices=tuple(TABLES), action="append", help="only this table (repeatable)")
     report.add_argument("--search", default="", help="with --table comments: only comments with these words")
     args = parser.parse_args(argv)
-    settings = HubSettings.from_env()
+    if args.command == "secrets":
+        return _secrets(args.env_file)
+    try:
+        settings = HubSettings.from_env()
+    except ConfigurationError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
     if args.command == "report":
         return asyncio.run(_report(args, settings))
     if args.command == "agents":
@@ -69,8 +85,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(settings: HubSettings) -> int:
+    """The hub, unless it would face the network with development secrets or demo accounts (exit status 2)."""
     from bot.api.app import create_app
 
+    try:
+        asyncio.run(check_hub_start(settings, os.environ))
+    except InsecureProduction as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
@@ -86,6 +108,11 @@ async def _agents(args: argparse.Namespace, settings: HubSettings) -> int:
         for agent in await store.all():
             print(f"{agent.id}\t{agent.username}\t{agent.role}\t{agent.display_name}")
         return 0
+    if args.action == "deactivate":
+        missing = [name for name in args.usernames if not await store.deactivate(name)]
+        for name in args.usernames:
+            print(f"{name}: no active account of that name" if name in missing else f"{name}: deactivated")
+        return 1 if missing else 0
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
     try:
         agent = await store.add(
@@ -150,7 +177,11 @@ async def _report(args: argparse.Namespace, settings: HubSettings) -> int:
 
 async def _reload(args: argparse.Namespace, settings: HubSettings) -> int:
     """Through the hub, which pauses the bot while Rasa loads; straight to Rasa when no hub runs."""
-    model = str(Path(args.model).resolve())
+    try:
+        model = str(confined_model(args.model, Path.cwd(), settings.project_dir / "models"))
+    except ModelOutsideModels as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
     hub = f"http://{settings.host}:{settings.port}/api/model/reload"
     started = time.monotonic()
     async with httpx.AsyncClient(timeout=30.0, headers={"Authorization": f"Bearer {settings.rasa_token}"}) as client:
@@ -158,7 +189,17 @@ async def _reload(args: argparse.Namespace, settings: HubSettings) -> int:
             response = await client.post(hub, json={"model_file": model})
         except httpx.ConnectError:
             print("no hub running: loading the model straight into Rasa (no conversations to protect)")
-            name = await RasaClient(settings.rasa_url, settings.rasa_token, 600.0).replace_model(model)
+            rasa = RasaClient(settings.rasa_url, settings.rasa_token, 600.0)
+            try:
+                name = await rasa.replace_model(model)
+            except RasaUnavailable as exc:
+                print(f"error: the reload failed: {exc.message}", file=sys.stderr)
+                return 1
+            except httpx.HTTPError as exc:  # its message may hold the URL, and so the token
+                print(f"error: Rasa did not confirm the model ({exc.__class__.__name__})", file=sys.stderr)
+                return 1
+            finally:
+                await rasa.close()
             print(f"Rasa now runs {name} (loaded in {time.monotonic() - started:.1f} s)")
             return 0
         if response.status_code != 202:
@@ -175,6 +216,18 @@ async def _reload(args: argparse.Namespace, settings: HubSettings) -> int:
         f"Rasa now runs {status['model']} ({time.monotonic() - started:.1f} s); the bot paused "
         f"{status['paused_seconds']} s and no message was lost"
     )
+    return 0
+
+
+def _secrets(path: Path) -> int:
+    """Names only: the values stay in the file."""
+    written = write_secrets(path)
+    if written.added:
+        print(f"wrote {', '.join(written.added)} to {path} (mode 600)")
+    if written.kept:
+        print(f"kept {', '.join(written.kept)} already in {path}")
+    for name in written.weak:
+        print(f"warning: {name} in {path} is a development value or too short: delete its line and run again")
     return 0
 
 

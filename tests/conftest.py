@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from actions.orders import order_system_provider as provider
 from actions.orders.sql_order_system import SqlOrderSystem
+from actions.orders.verification_attempts import verification_attempts
 from bot.store.database import create_engine
 from tests.rasa_stack import RasaStack
 from tests.shop_api_server import ShopApiServer
@@ -77,8 +78,10 @@ def shop(tmp_path: Path, demo_shop_template: Path, monkeypatch: pytest.MonkeyPat
     shutil.copyfile(demo_shop_template, database)
     monkeypatch.setenv("ORDER_SYSTEM", "sql")
     monkeypatch.setenv("SHOP_DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("ACTIONS_DATABASE_URL", f"sqlite:///{tmp_path / 'actions.db'}")
     provider.settings.cache_clear()
     provider.order_system.cache_clear()
+    verification_attempts.cache_clear()
     system = SqlOrderSystem(create_engine(f"sqlite:///{database}"))
     try:
         yield system
@@ -86,8 +89,11 @@ def shop(tmp_path: Path, demo_shop_template: Path, monkeypatch: pytest.MonkeyPat
         asyncio.run(system.close())
         if provider.order_system.cache_info().currsize:
             asyncio.run(provider.order_system().close())
+        if verification_attempts.cache_info().currsize:
+            asyncio.run(verification_attempts().close())
         provider.settings.cache_clear()
         provider.order_system.cache_clear()
+        verification_attempts.cache_clear()
 
 
 @pytest.fixture(scope="session")

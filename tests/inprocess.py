@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
+import httpx
 from argon2 import PasswordHasher
 from sanic import Sanic
 from sanic.server.async_server import AsyncioServer
@@ -36,7 +37,7 @@ from sqlalchemy.engine import Engine
 
 from bot.api.app import create_app
 from bot.core.hub import Hub
-from bot.core.rasa_client import RasaClient, RasaUnavailable
+from bot.core.rasa_client import RasaClient, RasaTimeout, RasaUnavailable
 from bot.core.settings import HubSettings
 from bot.store import schema as t
 from bot.store.agents import Agent
@@ -119,10 +120,17 @@ class FakeRasa:
         self.reloads: list[str] = []
         self.reload_gate: asyncio.Event | None = None
         """When given, a reload waits for it: the test decides when the new model is in."""
+        self.rasa_api: Callable[[httpx.Request], httpx.Response] | None = None
+        """When given, a reload goes through the real `RasaClient` to this handler, which answers `PUT /model` and
+        `GET /status` as Rasa's HTTP API would, or raises as a broken connection does."""
         self.closed = False
         self.overlapped = False
         """True once a message reached the fake while another of the same conversation was still being answered."""
         self._answering: set[str] = set()
+        self.turns: dict[tuple[str, int], list[Reply]] = {}
+        """What the fake answered, by conversation and hub message id: what `turn` reads back, as Rasa's tracker."""
+        self.lose_answers = False
+        """When set, `send` finishes the turn but the hub does not get the answer (`RasaTimeout`)."""
 
     async def send(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[Reply]:
         self.sent.append(Sent(sender_id, text, dict(metadata or {})))
@@ -140,7 +148,18 @@ class FakeRasa:
                 items = self.script.get(text, self.default)
         finally:
             self._answering.discard(sender_id)
-        return [{"recipient_id": sender_id, **copy.deepcopy(item)} for item in items]
+        answer = [{"recipient_id": sender_id, **copy.deepcopy(item)} for item in items]
+        if isinstance((metadata or {}).get("hub_message_id"), int):
+            self.turns[(sender_id, metadata["hub_message_id"])] = copy.deepcopy(items)
+        if self.lose_answers:
+            raise RasaTimeout("the fake Rasa's answer was lost")
+        return answer
+
+    async def turn(self, sender_id: str, hub_message_id: int) -> list[Reply] | None:
+        if self.down:
+            raise RasaUnavailable("the fake Rasa is down")
+        found = self.turns.get((sender_id, hub_message_id))
+        return copy.deepcopy(found) if found is not None else None
 
     async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
         self.appended.append((sender_id, copy.deepcopy(events)))
@@ -149,8 +168,21 @@ class FakeRasa:
         self.reloads.append(model_file)
         if self.reload_gate is not None:
             await self.reload_gate.wait()
+        if self.rasa_api is not None:
+            return await self._replace_over_http(model_file, timeout)
         self.model = Path(model_file).name
         return await self.model_file()
+
+    async def _replace_over_http(self, model_file: str, timeout: float) -> str:
+        """`RasaClient.replace_model` itself, with httpx's MockTransport calling `rasa_api` in place of the network."""
+        assert self.rasa_api is not None
+        client = RasaClient("http://rasa.fake", RASA_TOKEN, 5.0)
+        await client._client.aclose()
+        client._client = httpx.AsyncClient(base_url="http://rasa.fake", transport=httpx.MockTransport(self.rasa_api))
+        try:
+            return await client.replace_model(model_file, timeout)
+        finally:
+            await client.close()
 
     async def model_file(self) -> str:
         return self.model

@@ -20,10 +20,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bot.core.rasa_client import admin_jwt
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODEL = PROJECT_ROOT / "models" / "frontline.tar.gz"
 VENV_BIN = Path(sys.executable).parent
-TOKEN = "integration-test-token"
+TOKEN = "integration-test-token-of-32-chars+"
+"""RASA_TOKEN: the secret Rasa's HTTP API checks JWTs with (`api_headers`); it takes no `?token=`."""
+ACTIONS_TOKEN = "integration-test-actions-token"
+"""What Rasa sends the action server (this stack's endpoints.yml) and the action server requires."""
 
 
 def free_port() -> int:
@@ -32,16 +37,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
+def api_headers() -> dict[str, str]:
+    """What the hub sends Rasa's HTTP API: a fresh admin JWT signed with TOKEN."""
+    return {"Authorization": f"Bearer {admin_jwt(TOKEN)}"}
+
+
+def _get(url: str, timeout: float = 2.0, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=timeout) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
 
 
 class RasaStack:
-    """Starts `rasa run actions` and `rasa run --enable-api` as child processes and talks to them over HTTP."""
+    """Starts `python -m actions` and `rasa run --enable-api` as child processes and talks to them over HTTP."""
 
     def __init__(self, workdir: Path, shop_template: Path, env: dict[str, str] | None = None) -> None:
         self.workdir = workdir
@@ -52,6 +62,7 @@ class RasaStack:
         self.endpoints = workdir / "endpoints.yml"
         self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n'
+            "  headers:\n    Authorization: Bearer ${ACTIONS_TOKEN}\n"
             "tracker_store:\n  type: bot.rasa.tracker_store.DatabaseUrlTrackerStore\n"
         )
         self.env = {
@@ -59,6 +70,8 @@ class RasaStack:
             "DATABASE_URL": f"sqlite:///{workdir / 'frontline.db'}",
             "SHOP_DATABASE_URL": f"sqlite:///{self.shop_db}",
             "ORDER_SYSTEM": "sql",
+            "ACTIONS_TOKEN": ACTIONS_TOKEN,
+            "ACTIONS_DATABASE_URL": f"sqlite:///{workdir / 'actions.db'}",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             **(env or {}),
@@ -82,8 +95,10 @@ class RasaStack:
                 str(VENV_BIN / "rasa"),
                 "run",
                 "--enable-api",
-                "--auth-token",
+                "--jwt-secret",
                 TOKEN,
+                "--jwt-method",
+                "HS256",
                 "--interface",
                 "127.0.0.1",
                 "--port",
@@ -96,16 +111,19 @@ class RasaStack:
                 str(PROJECT_ROOT / "credentials.yml"),
             ],
         )
-        self._wait(lambda: _get(f"{self.rasa_url}/status?token={TOKEN}")[0] == 200, self._rasa, timeout, "rasa")
+        self._wait(self._rasa_ready, self._rasa, timeout, "rasa")
         return self
+
+    def _rasa_ready(self) -> bool:
+        return _get(f"{self.rasa_url}/status", headers=api_headers())[0] == 200
 
     def start_actions(self, env: dict[str, str] | None = None, timeout: float = 60.0) -> None:
         """(Re)start the action server, e.g. with a broken order system configuration."""
         self.stop_actions()
         self._actions = self._spawn(
             "actions",
-            [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
-            env,
+            [sys.executable, "-m", "actions"],
+            {"ACTIONS_PORT": str(self.actions_port), **(env or {})},
         )
         health = f"http://127.0.0.1:{self.actions_port}/health"
         self._wait(lambda: _get(health)[0] == 200, self._actions, timeout, "actions")
@@ -135,6 +153,18 @@ class RasaStack:
         _stop(self._actions)
         self._actions = None
 
+    def kill(self, name: str) -> None:
+        """SIGKILL `hub`, `rasa` or `actions`, as a crash would: no shutdown handler runs."""
+        process = {"hub": self._hub, "rasa": self._rasa, "actions": self._actions}[name]
+        assert process is not None and process.poll() is None, f"{name} is not running"
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def process_ids(self) -> dict[str, int]:
+        """The running processes by name (`hub`, `rasa`, `actions`), e.g. for a benchmark to read their memory."""
+        running = {"hub": self._hub, "rasa": self._rasa, "actions": self._actions}
+        return {name: p.pid for name, p in running.items() if p is not None and p.poll() is None}
+
     def stop(self) -> None:
         self.stop_hub()
         self.stop_actions()
@@ -153,20 +183,20 @@ class RasaStack:
             return json.loads(response.read())
 
     def tracker(self, sender: str) -> dict[str, Any]:
-        status, body = _get(f"{self.rasa_url}/conversations/{sender}/tracker?token={TOKEN}", timeout=10)
+        status, body = _get(f"{self.rasa_url}/conversations/{sender}/tracker", 10, api_headers())
         assert status == 200, body
         return json.loads(body)
 
     def story(self, sender: str) -> str:
-        status, body = _get(f"{self.rasa_url}/conversations/{sender}/story?token={TOKEN}", timeout=10)
+        status, body = _get(f"{self.rasa_url}/conversations/{sender}/story", 10, api_headers())
         assert status == 200, body
         return body.decode()
 
     def parse(self, text: str) -> dict[str, Any]:
         request = urllib.request.Request(
-            f"{self.rasa_url}/model/parse?token={TOKEN}",
+            f"{self.rasa_url}/model/parse",
             data=json.dumps({"text": text}).encode(),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", **api_headers()},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())

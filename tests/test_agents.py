@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
+import time
 
 import pytest
 from sqlalchemy import select
 
 from bot.store import schema as t
-from bot.store.agents import AgentError, AgentStore
+from bot.store.agents import HASHING_THREADS, AgentError, AgentStore
 from bot.store.conversations import ConversationStore
 from bot.store.database import create_engine
 
@@ -70,9 +72,26 @@ def test_sessions_expire_and_can_be_ended(agents, clock):
     clock.now += dt.timedelta(hours=3)
     assert run(agents.agent_for_session(token)) is None
     fresh = run(agents.start_session(jo, hours=2))
-    run(agents.end_session(fresh))
+    assert run(agents.end_session(fresh)) == jo.id, "whose session ended: their open consoles are told"
     assert run(agents.agent_for_session(fresh)) is None
+    assert run(agents.end_session(fresh)) is None
     assert run(agents.agent_for_session("made-up")) is None
+
+
+def test_a_deactivated_account_can_no_longer_sign_in_and_its_sessions_end(agents):
+    demo = run(agents.add("demo.agent", "Sam (demo agent)", "frontline-demo", "agent"))
+    jo = run(agents.add("jo", "Jo", "long enough!", "agent"))
+    session = run(agents.start_session(demo, hours=2))
+    assert run(agents.deactivate(" Demo.Agent "))
+    assert run(agents.authenticate("demo.agent", "frontline-demo")) is None
+    assert run(agents.agent_for_session(session)) is None
+    assert [a.username for a in run(agents.all())] == ["jo"]
+    assert run(agents.get(demo.id)) == demo, "kept for the history that names it"
+    assert not run(agents.deactivate("demo.agent")), "already off"
+    assert not run(agents.deactivate("nobody"))
+    with pytest.raises(AgentError, match="taken"):
+        run(agents.add("demo.agent", "Sam again", "frontline-demo", "agent"))
+    assert run(agents.authenticate("jo", "long enough!")) == jo
 
 
 def test_online_means_seen_recently_and_able_to_take_conversations(agents, clock):
@@ -83,3 +102,23 @@ def test_online_means_seen_recently_and_able_to_take_conversations(agents, clock
     assert [a.username for a in run(agents.online())] == ["jo"]
     clock.now += dt.timedelta(minutes=5)
     assert run(agents.online()) == []
+
+
+def test_a_storm_of_logins_hashes_on_two_threads_of_its_own_and_leaves_the_sql_threads_free(agents):
+    jo = run(agents.add("jo", "Jo", "long enough!", "agent"))
+
+    async def storm() -> tuple[float, float, set[str]]:
+        started = time.monotonic()
+        logins = [asyncio.create_task(agents.authenticate("jo", f"guess {n}")) for n in range(8)]
+        await asyncio.sleep(0.05)
+        hashing = {thread.name for thread in threading.enumerate() if thread.name.startswith("argon2")}
+        asked = time.monotonic()
+        assert (await agents.get(jo.id)) == jo
+        sql_seconds = time.monotonic() - asked
+        assert await asyncio.gather(*logins) == [None] * 8
+        return sql_seconds, time.monotonic() - started, hashing
+
+    sql_seconds, storm_seconds, hashing = run(storm())
+    print(f"8 logins took {storm_seconds:.2f}s; a SQL query during them {sql_seconds * 1000:.0f} ms")
+    assert 0 < len(hashing) <= HASHING_THREADS
+    assert sql_seconds < storm_seconds / 4

@@ -68,6 +68,10 @@ def test_a_customer_is_handed_to_an_agent_and_back_in_the_browser(hub, browser):
     expect(transcript).to_contain_text(HOSTILE_CUSTOMER)
     expect(console.get_by_test_id("packet")).to_contain_text("track_order")
     expect(console.get_by_test_id("order")).to_contain_text("00123842")
+    expect(console.get_by_test_id("not-verified")).to_contain_text("Not verified")
+    expect(console.get_by_test_id("order")).not_to_contain_text("Anna Freeman")
+    expect(console.get_by_test_id("customer-name")).not_to_contain_text("Anna Freeman")
+    assert console.get_by_test_id("refund").count() == 0, "no money actions for someone not verified"
     assert console.evaluate("window.pwned") is None
     assert transcript.locator("script").count() == 0
 

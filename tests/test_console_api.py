@@ -11,6 +11,7 @@ from sqlalchemy import select
 from actions.orders import shop_schema
 from actions.orders.order_system import OrderStatus
 from actions.orders.sql_order_system import SqlOrderSystem
+from bot.domain.tokens import sign_customer_id
 from bot.store.database import create_engine
 from tests.hub_clients import AgentClient, CustomerClient
 
@@ -19,9 +20,10 @@ def run(scenario):
     return asyncio.run(scenario())
 
 
-async def queued_customer(hub, text: str = "I want to speak to a person") -> CustomerClient:
+async def queued_customer(hub, text: str = "I want to speak to a person", shop_customer=None) -> CustomerClient:
+    """A customer handed to the queue; `shop_customer` (id and signature) when the shop page vouches for them."""
     customer = CustomerClient(hub.hub_url)
-    await customer.connect()
+    await customer.connect(**({"shop_customer": shop_customer} if shop_customer else {}))
     await customer.say(text)
     await customer.wait_for(lambda e: e["type"] == "state" and e["state"] == "queued")
     return customer
@@ -151,32 +153,36 @@ def test_transfer_tells_the_customer_who_has_taken_over(hub):
     assert (alex_reply.status_code, sam_reply.status_code, nowhere.status_code) == (201, 409, 400)
 
 
-def untouched_order(hub, status: str) -> str:
-    """An order in `status`, recently placed or delivered, that no test has refunded (they share the shop)."""
+def untouched_orders(hub) -> tuple[str, str, str]:
+    """A customer with a recently placed pending order and a recently delivered one that no test has refunded
+    (the tests share the shop): (customer id, pending, delivered)."""
     engine = create_engine(f"sqlite:///{hub.shop_db}")
     orders = shop_schema.orders
     recent = dt.datetime.now() - dt.timedelta(days=20)
+    untouched = orders.c.number.not_in(select(shop_schema.refunds.c.order_number))
     with engine.connect() as conn:
-        return (
-            conn.execute(
-                select(orders.c.number)
-                .where(
-                    orders.c.status == status,
-                    orders.c.number.not_in(select(shop_schema.refunds.c.order_number)),
-                    (orders.c.delivered_at > recent) if status == "delivered" else orders.c.placed_at > recent,
+        delivered = conn.execute(
+            select(orders.c.customer_id, orders.c.number)
+            .where(orders.c.status == "delivered", untouched, orders.c.delivered_at > recent)
+            .order_by(orders.c.number.desc())
+        ).all()
+        for customer_id, number in delivered:
+            pending = conn.execute(
+                select(orders.c.number).where(
+                    orders.c.customer_id == customer_id, orders.c.status == "pending", orders.c.placed_at > recent
                 )
-                .order_by(orders.c.number.desc())
-            )
-            .scalars()
-            .first()
-        )
+            ).scalar()
+            if pending:
+                return customer_id, pending, number
+    raise AssertionError("the demo shop has no customer with both a pending and an untouched delivered order")
 
 
-def test_agents_act_on_orders_within_limits_and_every_action_is_recorded(hub):
-    pending, number = untouched_order(hub, "pending"), untouched_order(hub, "delivered")
+def test_agents_act_on_the_verified_customers_orders_within_limits_and_every_action_is_recorded(hub):
+    customer_id, pending, number = untouched_orders(hub)
+    vouched = {"id": customer_id, "signature": sign_customer_id(customer_id, "frontline-dev-channel-secret")}
 
     async def scenario():
-        customer = await queued_customer(hub, f"please let me talk to a human about order {pending}")
+        customer = await queued_customer(hub, f"please let me talk to a human about order {pending}", vouched)
         sam = await logged_in(hub)
         base = f"/api/conversations/{customer.conversation_id}"
         not_yet_mine = await sam.post(f"{base}/orders/{pending}/cancel", {"reason": "customer asked"})
@@ -185,7 +191,7 @@ def test_agents_act_on_orders_within_limits_and_every_action_is_recorded(hub):
         too_much = await sam.post(f"{base}/orders/{number}/refund", {"amount": "1000", "reason": "broken"})
         refunded = await sam.post(f"{base}/orders/{number}/refund", {"amount": "20.00", "reason": "one item broken"})
         voucher = await sam.post(
-            f"{base}/voucher", {"customer_id": "C0001", "amount": "10", "currency": "EUR", "reason": "sorry"}
+            f"{base}/voucher", {"customer_id": customer_id, "amount": "10", "currency": "EUR", "reason": "sorry"}
         )
         told = await customer.wait_for(lambda e: e["type"] == "message" and "voucher" in e["message"]["text"])
         view = (await sam.get(base)).json()
@@ -196,6 +202,7 @@ def test_agents_act_on_orders_within_limits_and_every_action_is_recorded(hub):
     not_yet_mine, cancelled, too_much, refunded, voucher, told, view = run(scenario)
     assert not_yet_mine.status_code == 403
     assert cancelled.status_code == 201 and too_much.status_code == 422
+    assert (view["verification"]["verified"], view["verification"]["customer_id"]) == (True, customer_id)
     assert refunded.status_code == 201 and voucher.status_code == 201
     assert told["message"]["sender"] == "agent"
     assert [a["kind"] for a in view["order_actions"]] == ["cancel", "refund", "voucher"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from actions.handoff import ActionHandoff
+from bot.domain.tokens import sign_customer_id
 from bot.domain.vocabulary import Priority, Reason
 from tests.trackers import make_tracker, run_action, slot_events, user_event
 
@@ -74,3 +75,13 @@ def test_a_tapped_button_reads_as_a_button_not_as_a_slash_command():
     _, _, packet = handoff(make_tracker("/contact_human_agent", "contact_human_agent", history=history))
     assert packet["intents"][-1]["text"] == "(tapped a button: contact_human_agent)"
     assert 'Last message: "where is order 00123842"' in packet["summary"]
+
+
+def test_a_customer_the_shop_page_vouched_for_reaches_the_agent_as_verified():
+    secret = "frontline-dev-channel-secret"
+    vouched = {"customer_id": "C0001", "customer_signature": sign_customer_id("C0001", secret)}
+    _, _, packet = handoff(make_tracker("a person please", "contact_human_agent", metadata=vouched))
+    assert packet["customer"]["verified_customer_id"] == "C0001"
+    forged = {"customer_id": "C0001", "customer_signature": "f" * 64}
+    _, _, packet = handoff(make_tracker("a person please", "contact_human_agent", metadata=forged))
+    assert packet["customer"]["verified_customer_id"] is None

@@ -126,7 +126,12 @@ def test_a_message_is_stored_and_shown_first_then_the_bot_is_asked_and_its_answe
         assert answer["payload"] == {"buttons": [{"title": "Track an order", "payload": "/track_order"}]}
         [sent] = scene.rasa.sent
         assert (sent.sender_id, sent.text) == (scene.conversation.id, "hello")
-        assert sent.metadata == {"customer_id": "C1", "conversation_id": scene.conversation.id, "channel": "web"}
+        assert sent.metadata == {
+            "customer_id": "C1",
+            "conversation_id": scene.conversation.id,
+            "channel": "web",
+            "hub_message_id": message.id,
+        }, "the hub's message id lets it find this turn in Rasa's tracker after a crash"
         assert await transcript(scene) == [("customer", "hello"), ("bot", "Hi! What can I do?")]
 
     in_scene(tmp_path, story, rasa)

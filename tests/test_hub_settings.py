@@ -155,3 +155,28 @@ def test_a_conversation_ends_after_a_day_idle_unless_the_shop_says_otherwise():
 def test_idle_minutes_must_be_a_positive_whole_number(value):
     with pytest.raises(ConfigurationError, match="CONVERSATION_IDLE_MINUTES"):
         HubSettings.from_env({"CONVERSATION_IDLE_MINUTES": value})
+
+
+def test_the_public_url_defaults_to_where_the_hub_listens_and_says_https_when_it_is():
+    assert HubSettings.from_env({}).public_url == "http://127.0.0.1:8080"
+    assert HubSettings.from_env({"HUB_HOST": "0.0.0.0", "HUB_PORT": "9000"}).public_url == "http://0.0.0.0:9000"
+    assert HubSettings.from_env({"PUBLIC_URL": "https://support.example.com/"}).public_url == (
+        "https://support.example.com"
+    )
+
+
+@pytest.mark.parametrize("url", ["support.example.com", "ftp://support.example.com", "https://x.example/console"])
+def test_a_public_url_that_is_not_an_origin_is_refused(url):
+    with pytest.raises(ConfigurationError, match="PUBLIC_URL"):
+        HubSettings.from_env({"PUBLIC_URL": url})
+
+
+def test_login_limits_and_the_heartbeat_can_be_set_but_the_heartbeat_stays_under_the_online_window():
+    settings = HubSettings.from_env(
+        {"LOGIN_FAILURES_PER_ACCOUNT": "3", "LOGIN_FAILURES_PER_ADDRESS": "9", "LOGIN_WINDOW_MINUTES": "5"}
+    )
+    limits = settings.login_limits
+    assert (limits.per_account, limits.per_address, limits.window) == (3, 9, dt.timedelta(minutes=5))
+    assert HubSettings.from_env({"AGENT_HEARTBEAT_SECONDS": "1"}).heartbeat_seconds == 1
+    with pytest.raises(ConfigurationError, match="AGENT_HEARTBEAT_SECONDS"):
+        HubSettings.from_env({"AGENT_HEARTBEAT_SECONDS": "60"})

@@ -200,3 +200,29 @@ def test_report_refuses_bad_requests_with_exit_status_2(tmp_path):
     assert unknown.returncode == 2 and "invalid choice" in unknown.stderr
     assert end_of_time.returncode == 2 and end_of_time.stderr.startswith("error: ")
     assert no_table.stdout == two_tables.stdout == bad_date.stdout == backwards.stdout == ""
+
+
+def test_reload_sends_only_a_model_inside_models_and_says_why_it_failed(tmp_path):
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    (project / "models" / "next.tar.gz").write_bytes(b"a model")
+    (tmp_path / "outside.tar.gz").write_bytes(b"not for Rasa")
+    nowhere = "http://127.0.0.1:9"
+    env = {"FRONTLINE_PROJECT_DIR": str(project), "HUB_PORT": "9", "RASA_URL": nowhere, "RASA_TOKEN": "t" * 40}
+    for model in ("/etc/passwd", str(tmp_path / "outside.tar.gz"), f"{project}/models/../../outside.tar.gz"):
+        refused = bot("reload", "--model", model, env=env)
+        assert refused.returncode == 2, refused.stderr
+        inside = f"inside {project / 'models'}"
+        assert refused.stderr == f"error: model_file must be a .tar.gz file {inside}; {model!r} is not\n"
+    unreachable = bot("reload", "--model", str(project / "models" / "next.tar.gz"), env=env)
+    assert unreachable.returncode == 1 and "Traceback" not in unreachable.stderr
+    assert unreachable.stdout.startswith("no hub running")
+    assert unreachable.stderr.startswith("error: the reload failed: ConnectError")
+
+
+def test_a_bad_setting_is_named_in_one_line_with_exit_status_2_not_a_traceback(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}", "RASA_TIMEOUT_MS": "soon"}
+    for args in ((), ("agents", "list")):
+        refused = bot(*args, env=env)
+        assert refused.returncode == 2
+        assert refused.stderr.strip() == "error: RASA_TIMEOUT_MS must be a whole number, not 'soon'"

@@ -143,3 +143,38 @@ def test_a_house_number_in_an_address_does_not_replace_the_order(shop):
     assert slots["order_id"] == "00000108"
     assert slots["shipping_address"] == address
     assert messages == []
+
+
+def wrong_email(conversation: str, email: str = "someone@else.org", failures: int = 0) -> dict:
+    """The cancel form's answer to one wrong address for order 00000108, in `conversation`."""
+    tracker = make_tracker(
+        email,
+        "inform",
+        slots={"order_id": "00000108", "requested_slot": "email", "email_failures": failures},
+        active_loop="cancel_order_form",
+        candidates={"email": email},
+    )
+    tracker.sender_id = conversation
+    return slot_events(run_action(ValidateCancelOrderForm(), tracker)[1])
+
+
+def test_after_three_wrong_addresses_the_conversation_is_not_checked_even_with_the_right_one(shop):
+    wrong_email("guesser")
+    wrong_email("guesser", failures=1)
+    third = wrong_email("guesser")
+    assert third["requested_slot"] is None and third["email_failures"] >= 2, "the form ends at once"
+    right = wrong_email("guesser", email="anna.freeman@example.com")
+    assert "verified_customer_id" not in right and right["requested_slot"] is None
+
+
+def test_five_wrong_addresses_from_separate_conversations_lock_the_order_for_everyone(shop):
+    for n in range(5):
+        wrong_email(f"guesser-{n}")
+    owner = wrong_email("the-real-owner", email="anna.freeman@example.com")
+    assert "verified_customer_id" not in owner and owner["requested_slot"] is None
+    tracker = make_tracker(
+        "cancel 00000108", "cancel_order", active_loop="cancel_order_form", candidates={"order_id": "00000108"}
+    )
+    tracker.sender_id = "a-sixth-conversation"
+    _, events = run_action(ValidateCancelOrderForm(), tracker)
+    assert slot_events(events)["requested_slot"] is None, "a locked order is not asked for an email at all"

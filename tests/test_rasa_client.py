@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
+import httpx
+import jwt
 import pytest
 
-from bot.core.rasa_client import RasaClient, RasaUnavailable
-from tests.rasa_stack import TOKEN, free_port
+from bot.core.rasa_client import RasaClient, RasaTimeout, RasaUnavailable, admin_jwt, replies_after
+from tests.rasa_stack import TOKEN, api_headers, free_port
 
 
 def test_an_unreachable_rasa_is_unavailable_not_a_crash():
@@ -31,3 +34,91 @@ def test_the_real_rasa_answers_and_takes_tracker_events(assistant):
     assert "PayPal" in replies[0]["text"] and healthy
     texts = [e.get("text") for e in assistant.tracker("rasa-client-test")["events"] if e["event"] == "bot"]
     assert "an agent said this" in texts
+
+
+def test_a_slow_rasa_is_a_timeout_the_turn_may_still_finish():
+    """A server that accepts the request and never answers: the hub must not call that a failure."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        client = RasaClient(f"http://127.0.0.1:{server.getsockname()[1]}", "token", timeout=0.5)
+        with pytest.raises(RasaTimeout):
+            asyncio.run(client.send("c1", "hello"))
+
+
+def test_the_answer_to_one_hub_message_is_read_back_from_the_trackers_events():
+    events = [
+        {"event": "user", "text": "hi", "metadata": {"hub_message_id": 7}},
+        {"event": "bot", "text": "Hello!", "data": {"buttons": None}},
+        {"event": "user", "text": "track it", "metadata": {"hub_message_id": 8}},
+        {"event": "action", "name": "action_track_order"},
+        {"event": "bot", "text": "It ships today.", "data": {"buttons": [{"title": "OK", "payload": "/affirm"}]}},
+        {"event": "bot", "data": {"custom": {"handoff": {"reason": "requested"}}}},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "thanks", "metadata": {"hub_message_id": 9}},
+    ]
+    assert replies_after(events, 7) == [{"text": "Hello!"}]
+    assert replies_after(events, 8) == [
+        {"text": "It ships today.", "buttons": [{"title": "OK", "payload": "/affirm"}]},
+        {"custom": {"handoff": {"reason": "requested"}}},
+    ]
+    assert replies_after(events, 9) == [], "a finished turn that said nothing"
+    assert replies_after(events, 10) is None, "no such turn: Rasa never finished it"
+
+
+def test_the_real_rasa_gives_back_the_answer_to_a_hub_message(assistant):
+    async def scenario():
+        client = RasaClient(assistant.rasa_url, TOKEN, timeout=10.0)
+        try:
+            sent = await client.send("rasa-client-turn", "what payment methods do you accept?", {"hub_message_id": 41})
+            return sent, await client.turn("rasa-client-turn", 41), await client.turn("rasa-client-turn", 42)
+        finally:
+            await client.close()
+
+    sent, recovered, missing = asyncio.run(scenario())
+    assert [item["text"] for item in recovered] == [item["text"] for item in sent]
+    assert missing is None
+
+
+def test_rasas_api_refuses_a_token_in_the_url_and_takes_only_a_fresh_jwt_signed_with_it(assistant):
+    status, tracker = f"{assistant.rasa_url}/status", f"{assistant.rasa_url}/conversations/someone/tracker"
+    assert httpx.get(status, params={"token": TOKEN}).status_code == 401, "URL tokens end up in logs: none accepted"
+    assert httpx.get(tracker, params={"token": TOKEN}).status_code == 401
+    assert httpx.get(status, headers=api_headers()).status_code == 200
+    assert httpx.get(tracker, headers=api_headers()).status_code == 200
+    forged = jwt.encode({"user": {"username": "x", "role": "admin"}, "exp": time.time() + 60}, "not-the-secret")
+    expired = admin_jwt(TOKEN, now=time.time() - 3600)
+    for token in (forged, expired, TOKEN):
+        assert httpx.get(status, headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_every_api_call_carries_a_short_lived_admin_jwt_in_a_header_and_no_secret_in_the_url():
+    secret = "the-rasa-secret-of-32-characters-at-least"
+    seen: list[httpx.Request] = []
+
+    def rasa(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/status":
+            return httpx.Response(200, json={"model_file": "m.tar.gz"})
+        return httpx.Response(200, json={"events": []})
+
+    async def scenario() -> None:
+        client = RasaClient("http://rasa.test", secret, timeout=5.0)
+        await client._client.aclose()
+        client._client = httpx.AsyncClient(base_url="http://rasa.test", transport=httpx.MockTransport(rasa))
+        try:
+            await client.turn("c1", 1)
+            await client.append_events("c1", [])
+            await client.replace_model("models/m.tar.gz")
+            await client.healthy()
+        finally:
+            await client.close()
+
+    asyncio.run(scenario())
+    paths = ["/conversations/c1/tracker", "/conversations/c1/tracker/events", "/model", "/status", "/status"]
+    assert [request.url.path for request in seen] == paths
+    for request in seen:
+        assert secret not in str(request.url) and "token" not in request.url.params
+        claims = jwt.decode(request.headers["Authorization"].removeprefix("Bearer "), secret, ["HS256"])
+        assert claims["user"] == {"username": "frontline-hub", "role": "admin"}
+        assert 0 < claims["exp"] - time.time() <= 60

@@ -245,7 +245,8 @@ def test_only_trainers_and_supervisors_use_the_inbox(tmp_path):
 
 
 def test_a_model_reload_is_for_trainers_or_the_rasa_token_and_loads_the_file_into_rasa(tmp_path):
-    model = tmp_path / "next.tar.gz"
+    model = tmp_path / "models" / "next.tar.gz"
+    model.parent.mkdir()
     model.write_bytes(b"a model, as far as the fake Rasa cares")
     rasa = FakeRasa()
 
@@ -256,7 +257,7 @@ def test_a_model_reload_is_for_trainers_or_the_rasa_token_and_loads_the_file_int
         assert error_of(await sam.post("/api/model/reload", {})) == (403, "forbidden")
         forged = await command_line.http.post("/api/model/reload", json={}, headers={"Authorization": "Bearer nope"})
         assert error_of(forged) == (401, "unauthenticated")
-        missing = await robin.post("/api/model/reload", {"model_file": str(tmp_path / "nothing.tar.gz")})
+        missing = await robin.post("/api/model/reload", {"model_file": str(tmp_path / "models" / "nothing.tar.gz")})
         assert error_of(missing) == (422, "no_model")
 
         bearer = {"Authorization": f"Bearer {RASA_TOKEN}"}
@@ -274,4 +275,4 @@ def test_a_model_reload_is_for_trainers_or_the_rasa_token_and_loads_the_file_int
         assert status["paused_seconds"] >= 0.05, "the bot was paused while Rasa loaded the model"
         assert hub.rasa.reloads == [str(model)]
 
-    with_hub(tmp_path, story, rasa, tracked=False)
+    with_hub(tmp_path, story, rasa, tracked=False, FRONTLINE_PROJECT_DIR=str(tmp_path))

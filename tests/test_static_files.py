@@ -13,9 +13,9 @@ CONSOLE = STATIC / "console"
 VENDOR = STATIC / "vendor"
 MAX_LINES = 800
 # Files that were over the limit before it was set, each capped at its size then: they may shrink, not grow.
-# widget.js is the customers' widget, one classic script on purpose (the shop page embeds it); console.css is
-# the console's one stylesheet. Take a file off this list when it is split.
-OVER_THE_LIMIT = {"widget.js": 1191, "console.css": 1625}
+# widget.js is the customers' widget, one classic script on purpose (the shop page embeds it). Take a file off
+# this list when it is split.
+OVER_THE_LIMIT = {"widget.js": 1191}
 
 # Relative module references: static imports and re-exports (`import x from "./a.js"`, `import "./a.js"`,
 # `export { x } from "../b.js"`), dynamic `import("./c.js")`, and `new URL("../d.js", import.meta.url)`.

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.hub_clients import CustomerClient, reload_model
-from tests.rasa_stack import MODEL, PROJECT_ROOT, TOKEN, VENV_BIN, RasaStack
+from tests.rasa_stack import MODEL, PROJECT_ROOT, TOKEN, VENV_BIN, RasaStack, api_headers
 
 GIFT_ANSWER = "Gift wrapping is €3.50"
 
@@ -73,7 +73,10 @@ def test_the_guide_has_the_four_blocks_it_promises():
 
 @pytest.mark.trains(6)
 def test_a_new_intent_goes_live_without_dropping_a_conversation(assistant: RasaStack, taught, tmp_path):
-    assistant.start_hub(env={"DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}"})
+    # the hub reloads only models inside its project's models/: the taught copy is its project
+    assistant.start_hub(
+        env={"DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}", "FRONTLINE_PROJECT_DIR": str(taught["root"])}
+    )
 
     async def say(customer: CustomerClient, text: str) -> str:
         seen = len(customer.events)
@@ -109,7 +112,7 @@ def test_a_new_intent_goes_live_without_dropping_a_conversation(assistant: RasaS
         reload_seconds = asyncio.run(scenario())
     finally:
         restored = httpx.put(
-            f"{assistant.rasa_url}/model", params={"token": TOKEN}, json={"model_file": str(MODEL)}, timeout=600
+            f"{assistant.rasa_url}/model", headers=api_headers(), json={"model_file": str(MODEL)}, timeout=600
         )
         assistant.stop_hub()
     assert restored.status_code == 204

@@ -31,6 +31,7 @@ def round_trip(store: DatabaseUrlTrackerStore) -> DialogueStateTracker:
 
 def test_endpoints_yml_selects_the_database_url_store(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'conversations.db'}")
+    monkeypatch.setenv("ACTIONS_TOKEN", "any-token")  # endpoints.yml names it; Rasa reads no file without it
     config = read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "tracker_store")
     store = TrackerStore.create(config, DOMAIN)
     assert isinstance(store, DatabaseUrlTrackerStore)

@@ -15,8 +15,10 @@ from sqlalchemy import select
 
 from bot.domain.tokens import sign_customer_id
 from bot.store import schema as t
+from bot.store.database import create_engine
 from tests.hub_clients import Event
 from tests.inprocess import FakeRasa, InProcessHub, asks_rating, hands_off, running_hub, says
+from tests.private_postgres import PrivatePostgres
 
 LIMITS = {"MAX_MESSAGE_CHARS": "40", "MAX_FRAME_BYTES": "2048"}
 """Small limits, so that frames over them stay small."""
@@ -304,3 +306,30 @@ def test_a_shop_page_vouching_for_its_customer_sends_the_id_to_the_bot_and_a_for
         assert "customer_id" not in metadata[forged.conversation_id]
 
     with_hub(tmp_path, story)
+
+
+def test_while_the_database_is_down_the_widget_is_told_and_its_resent_message_is_stored_once_when_it_is_back(tmp_path):
+    async def main(server: PrivatePostgres) -> None:
+        async with running_hub(tmp_path / "unused.db", DATABASE_URL=server.url, **LIMITS) as hub:
+            customer = await hub.connected_customer()
+            await asyncio.to_thread(server.stop, "fast")
+            await customer.send_frame({"type": "message", "client_id": "c-1", "text": "anyone there?"})
+            told = await customer.wait_for(lambda e: e["type"] in {"ack", "error"})
+            assert (told["type"], told["code"]) == ("error", "unavailable")
+            assert "client_id" not in told, "an error naming the message would make the widget give it up"
+            await asyncio.wait_for(customer.ws.wait_closed(), 5)
+
+            await asyncio.to_thread(server.start)
+            again = await hub.connected_customer(token=customer.token)
+            assert again.conversation_id == customer.conversation_id
+            ack = await again.say("anyone there?", "c-1")
+            assert ack["type"] == "ack"
+            await again.wait_for(is_message("bot"))
+            engine = create_engine(server.url)
+            with engine.connect() as conn:
+                ids = conn.execute(select(t.messages.c.id).where(t.messages.c.client_message_id == "c-1")).all()
+            engine.dispose()
+            assert [row.id for row in ids] == [ack["id"]]
+
+    with PrivatePostgres() as server:
+        asyncio.run(main(server))

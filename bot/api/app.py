@@ -12,6 +12,7 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse, file, json
 
 from actions.orders.order_system_provider import order_system
+from bot.api.agent_socket import agent_socket_api
 from bot.api.console import console_api
 from bot.api.errors import install_error_handlers
 from bot.api.insight import insight_api
@@ -23,16 +24,18 @@ from bot.channels.web import customer_socket
 from bot.core.events import EventBus
 from bot.core.hub import Hub
 from bot.core.model_reload import ModelReloader
-from bot.core.order_desk import OrderDesk
+from bot.core.order_desk import OrderDesk, desk_limits
 from bot.core.rasa_client import RasaApi, RasaClient
 from bot.core.review_inbox import ReviewInbox
 from bot.core.service_report import ServiceReport
 from bot.core.settings import HubSettings
+from bot.domain.production_guard import DEMO_PASSWORD
 from bot.store.agents import AgentError, AgentStore
 from bot.store.canned_replies import CannedReplies
 from bot.store.conversations import ConversationStore
 from bot.store.database import create_engine
 from bot.store.deliveries import DeliveryLog
+from bot.store.login_attempts import LoginAttempts
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +45,14 @@ DEMO_AGENTS = (
     ("demo.supervisor", "Alex (demo supervisor)", "supervisor"),
     ("demo.trainer", "Robin (demo trainer)", "trainer"),
 )
-DEMO_PASSWORD = "frontline-demo"
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
     "frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+HSTS = "max-age=31536000; includeSubDomains"
+"""Sent when PUBLIC_URL is https: browsers then refuse plain http to the hub for a year."""
 
 
 def create_app(settings: HubSettings | None = None, name: str = "frontline_hub", rasa: RasaApi | None = None) -> Sanic:
@@ -66,10 +70,11 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub",
         conversations = ConversationStore(engine, idle_after=dt.timedelta(minutes=settings.conversation_idle_minutes))
         conversations.create_schema()
         app.ctx.agents = AgentStore(engine)
+        app.ctx.login_attempts = LoginAttempts(engine, settings.login_limits)
         app.ctx.canned_replies = CannedReplies(engine)
         app.ctx.rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
         app.ctx.hub = Hub(settings, conversations, app.ctx.agents, app.ctx.rasa, EventBus())
-        app.ctx.order_desk = OrderDesk(order_system(), conversations, settings.refund_limit, settings.voucher_limit)
+        app.ctx.order_desk = OrderDesk(order_system(), conversations, desk_limits(settings))
         app.ctx.http = httpx.AsyncClient(timeout=2.0)
         app.ctx.review = ReviewInbox(engine, settings.review_confidence)
         app.ctx.reloader = ModelReloader(app.ctx.hub)
@@ -85,11 +90,13 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub",
 
     @app.after_server_start
     async def start_channels(app: Sanic, _loop: object) -> None:
+        app.ctx.hub.router.start()
         if app.ctx.telegram is not None:
             await app.ctx.telegram.start()
 
     @app.before_server_stop
     async def stop_channels(app: Sanic, _loop: object) -> None:
+        await app.ctx.hub.router.stop()
         if app.ctx.telegram is not None:
             await app.ctx.telegram.stop()
 
@@ -103,6 +110,8 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub",
     async def secure(request: Request, response: HTTPResponse) -> None:
         for header, value in SECURITY_HEADERS.items():
             response.headers.setdefault(header, value)
+        if settings.public_url.startswith("https://"):
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
 
     install_error_handlers(app)
 
@@ -118,6 +127,7 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub",
     app.add_websocket_route(customer_socket, "/ws/customer")
     app.add_route(telegram_webhook, WEBHOOK_PATH, methods=["POST"], name="telegram_webhook")
     app.blueprint(console_api)
+    app.blueprint(agent_socket_api)
     app.blueprint(review_api)
     app.blueprint(insight_api)
     for route, name_ in (("/", "shop.html"), ("/console", "console.html")):

@@ -1,17 +1,18 @@
 """The agent console's HTTP API and live socket (documented in README.md).
 
-Agents log in with username and password and get an HttpOnly, SameSite=Strict session cookie. Every
-changing request must be JSON (a cross-site form cannot send it) and, when the browser says where it comes
-from, from this hub's own origin. Errors are JSON: `{"error": {"code": ..., "message": ...}}`.
+Agents log in with username and password and get an HttpOnly, SameSite=Strict session cookie (Secure when
+PUBLIC_URL is https). Failed logins are counted per account and per client address (bot/store/login_attempts.py);
+past the limits the answer is 429 with Retry-After, before the password is even checked. Every changing request
+must be JSON (a cross-site form cannot send it) and, when the browser says where it comes from, from this hub's
+own origin. Errors are JSON: `{"error": {"code": ..., "message": ...}}`.
+The console's live socket is in agent_socket.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
-import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlparse
@@ -19,13 +20,12 @@ from urllib.parse import urlparse
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
-from sanic.server.websockets.impl import WebsocketImplProtocol as Websocket
 
-from actions.orders.order_number import order_number_from
-from actions.orders.order_system import OrderSystemUnavailable, to_json
-from bot.core.events import QUEUE_TOPIC, agent_topic, conversation_topic, notes_topic
+from bot.api.errors import error_response
+from bot.core.events import agent_topic, logged_out
 from bot.core.order_desk import DeskResult
 from bot.domain.errors import RequestRefused
+from bot.domain.tokens import digest
 from bot.domain.vocabulary import HANDLERS, Role, State
 from bot.store.agents import Agent
 from bot.store.records import Conversation
@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 console_api = Blueprint("console_api")
 SESSION_COOKIE = "frontline_session"
 MAX_NOTE_CHARS = 4000
-HEARTBEAT_SECONDS = 20
 
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
@@ -71,19 +70,30 @@ def signed_in(*roles: Role) -> Callable[[Handler], Handler]:
 async def login(request: Request) -> HTTPResponse:
     check_same_origin_json(request)
     body = json_body(request)
-    agent = await request.app.ctx.agents.authenticate(
-        text_field(body, "username", 64), text_field(body, "password", 200)
-    )
+    username, password = text_field(body, "username", 64), text_field(body, "password", 200)
+    attempts, settings = request.app.ctx.login_attempts, request.app.ctx.settings
+    wait = await attempts.admit(username, client_address(request))
+    if wait is not None:
+        logger.warning("login refused for agent=%r: too many failed logins for it or from its address", username)
+        refused = error_response(
+            RequestRefused(429, "too_many_logins", f"Too many failed logins. Try again in {wait} seconds.")
+        )
+        refused.headers["Retry-After"] = str(wait)
+        return refused
+    agent = await request.app.ctx.agents.authenticate(username, password)
     if agent is None:
+        logger.info("login failed for agent=%r", username)
         raise RequestRefused(401, "bad_credentials", "Wrong username or password.")
-    token = await request.app.ctx.agents.start_session(agent, request.app.ctx.settings.session_hours)
+    await attempts.succeeded(username)
+    token = await request.app.ctx.agents.start_session(agent, settings.session_hours)
     response = json_response({"agent": agent.to_json()})
     response.cookies[SESSION_COOKIE] = token
     cookie = response.cookies[SESSION_COOKIE]
     cookie["httponly"] = True
     cookie["samesite"] = "Strict"
     cookie["path"] = "/"
-    cookie["max-age"] = request.app.ctx.settings.session_hours * 3600
+    cookie["max-age"] = settings.session_hours * 3600
+    cookie["secure"] = settings.public_url.startswith("https://")
     logger.info("agent=%s logged in", agent.username)
     return response
 
@@ -91,8 +101,9 @@ async def login(request: Request) -> HTTPResponse:
 @console_api.post("/api/logout")
 async def logout(request: Request) -> HTTPResponse:
     token = request.cookies.get(SESSION_COOKIE)
-    if token:
-        await request.app.ctx.agents.end_session(token)
+    agent_id = await request.app.ctx.agents.end_session(token) if token else None
+    if token and agent_id is not None:
+        await request.app.ctx.hub.bus.publish(agent_topic(agent_id), logged_out(digest(token)))
     response = json_response({"ok": True})
     del response.cookies[SESSION_COOKIE]
     return response
@@ -107,7 +118,7 @@ async def me(request: Request) -> HTTPResponse:
             "agent": request.ctx.agent.to_json(),
             "limits": {"max_message_chars": settings.max_message_chars, "max_note_chars": MAX_NOTE_CHARS},
         }
-        | {"order_limits": request.app.ctx.order_desk.limits}
+        | {"order_limits": await request.app.ctx.order_desk.allowance(request.ctx.agent, None, None)}
     )
 
 
@@ -145,13 +156,7 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
     hub, desk = request.app.ctx.hub, request.app.ctx.order_desk
     current = await _conversation(request, conversation_id)
     handoff = await hub.conversations.handoff(current.handoff_id) if current.handoff_id else None
-    order, order_error, number = None, None, _order_number(handoff.packet if handoff else {})
-    if number:
-        try:
-            found = await desk.order(number)
-            order = to_json(found) if found else None
-        except OrderSystemUnavailable as exc:
-            order_error = str(exc)
+    panel = await desk.panel(request.ctx.agent, conversation_id, handoff.packet if handoff else {})
     agent = await request.app.ctx.agents.get(current.assigned_agent_id) if current.assigned_agent_id else None
     return json_response(
         {
@@ -160,11 +165,9 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
             "messages": [m.to_json() for m in await hub.conversations.messages(conversation_id)],
             "handoff": handoff.to_json() if handoff else None,
             "notes": await hub.conversations.notes.of(conversation_id),
-            "order": order,
-            "order_error": order_error,
             "order_actions": await hub.conversations.order_actions(conversation_id),
-            "limits": desk.limits,
         }
+        | panel
     )
 
 
@@ -227,7 +230,7 @@ async def act_on_order(request: Request, conversation_id: str, number: str, kind
     if kind == "cancel":
         work = desk.cancel(request.ctx.agent, conversation_id, number, reason)
     elif kind == "refund":
-        work = desk.refund(request.ctx.agent, conversation_id, number, str(body.get("amount", "")), reason)
+        work = desk.refund(request.ctx.agent, conversation_id, number, body.get("amount"), reason)
     else:
         raise RequestRefused(404, "unknown_action", "Order actions are cancel and refund.")
     result = await work
@@ -240,13 +243,14 @@ async def voucher(request: Request, conversation_id: str) -> HTTPResponse:
     body = json_body(request)
     current = await _conversation(request, conversation_id)
     _owner(request, current)
+    currency = text_field(body, "currency", 3).upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise RequestRefused(400, "bad_currency", "currency must be a three-letter code like EUR.")
+    claimed = body.get("customer_id")
+    if claimed is not None and not isinstance(claimed, str):
+        raise RequestRefused(400, "bad_customer", "customer_id, when given, must be a string.")
     result = await request.app.ctx.order_desk.voucher(
-        request.ctx.agent,
-        conversation_id,
-        text_field(body, "customer_id", 32),
-        str(body.get("amount", "")),
-        text_field(body, "currency", 3).upper(),
-        text_field(body, "reason", 500),
+        request.ctx.agent, conversation_id, body.get("amount"), currency, text_field(body, "reason", 500), claimed
     )
     return await _announce(request, conversation_id, result)
 
@@ -263,53 +267,6 @@ async def add_canned_reply(request: Request) -> HTTPResponse:
     body = json_body(request)
     reply = await request.app.ctx.canned_replies.add(text_field(body, "title", 120), text_field(body, "text", 4000))
     return json_response({"canned_reply": reply}, status=201)
-
-
-@console_api.websocket("/ws/agent")
-async def agent_socket(request: Request, ws: Websocket) -> None:
-    """Live events for a signed-in agent: the queue, their assignments, and the conversations they open."""
-    agent = await current_agent(request)
-    if agent is None:
-        await ws.send(json.dumps({"type": "error", "code": "unauthenticated", "message": "Please log in."}))
-        await ws.close(code=4401, reason="unauthenticated")
-        return
-    hub, agents = request.app.ctx.hub, request.app.ctx.agents
-    subscription = hub.bus.subscribe(QUEUE_TOPIC, agent_topic(agent.id))
-    await agents.seen(agent.id)
-    await hub.announce_queue()
-    if request.app.ctx.settings.auto_assign:
-        await hub.assign_waiting()
-
-    async def forward() -> None:
-        async for event in subscription:
-            await ws.send(json.dumps(event))
-
-    async def heartbeat() -> None:
-        while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-            await agents.seen(agent.id)
-
-    tasks = [asyncio.create_task(forward()), asyncio.create_task(heartbeat())]
-    try:
-        await ws.send(json.dumps({"type": "hello", "agent": agent.to_json()}))
-        while True:
-            raw = await ws.recv()
-            if raw is None:
-                return
-            with contextlib.suppress(ValueError, TypeError, AttributeError):
-                frame = json.loads(raw)
-                conversation_id = frame.get("conversation_id")
-                if isinstance(conversation_id, str) and frame.get("type") == "watch":
-                    subscription.add(conversation_topic(conversation_id))
-                    subscription.add(notes_topic(conversation_id))
-                elif isinstance(conversation_id, str) and frame.get("type") == "unwatch":
-                    subscription.remove(conversation_topic(conversation_id))
-                    subscription.remove(notes_topic(conversation_id))
-    finally:
-        for task in tasks:
-            task.cancel()
-        subscription.close()
-        await hub.agent_left(agent.id)
 
 
 async def _announce(request: Request, conversation_id: str, result: DeskResult) -> HTTPResponse:
@@ -352,16 +309,17 @@ def check_same_origin_json(request: Request) -> None:
     if (request.content_type or "").split(";")[0].strip() != "application/json":
         raise RequestRefused(415, "json_required", "Send JSON (Content-Type: application/json).")
     origin = request.headers.get("origin")
-    if origin and urlparse(origin).netloc != request.host:
+    if origin and not is_own_origin(request, origin):
         raise RequestRefused(403, "cross_origin", "Requests must come from the console itself.")
 
 
-def _order_number(packet: dict[str, Any]) -> str | None:
-    number = order_number_from(packet.get("order_id"))
-    if number:
-        return number
-    for value in reversed((packet.get("entities") or {}).get("order_id") or []):
-        number = order_number_from(value)
-        if number:
-            return number
-    return None
+def is_own_origin(request: Request, origin: str) -> bool:
+    """`origin` is this hub as the browser reached it (the Host it asked for) or as PUBLIC_URL names it."""
+    parsed, public = urlparse(origin), urlparse(request.app.ctx.settings.public_url)
+    return parsed.netloc == request.host or (parsed.scheme, parsed.netloc) == (public.scheme, public.netloc)
+
+
+def client_address(request: Request) -> str:
+    """The address login throttling counts: the client's as a trusted proxy reports it when Sanic is configured
+    to trust one (FORWARDED_SECRET, REAL_IP_HEADER, PROXIES_COUNT; see README), else the connection's peer."""
+    return request.remote_addr or request.ip or "unknown"

@@ -18,6 +18,7 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from bot.api.console import check_same_origin_json, current_agent, json_body, signed_in, text_field
+from bot.core.model_reload import confined_model
 from bot.domain.errors import RequestRefused
 from bot.domain.vocabulary import TEACHERS
 from bot.training.nlu_export import domain_intents, export_labelled
@@ -72,15 +73,15 @@ async def export(request: Request) -> HTTPResponse:
 
 @review_api.post("/api/model/reload")
 async def reload_model(request: Request) -> HTTPResponse:
-    """Start loading a trained model into Rasa; 202 at once, then `GET` says when it is live."""
+    """Start loading a trained model into Rasa; 202 at once, then `GET` says when it is live. `model_file`
+    (relative to the project, or absolute) must be a `.tar.gz` inside the project's models/ directory."""
     await _trainer_or_token(request)
-    settings = request.app.ctx.settings
+    project = request.app.ctx.settings.project_dir
     body = json_body(request) if request.body else {}
-    model_file = Path(str(body.get("model_file") or DEFAULT_MODEL))
-    if not model_file.is_absolute():
-        model_file = settings.project_dir / model_file
-    if model_file.suffix != ".gz" or not model_file.is_file():
-        raise RequestRefused(422, "no_model", f"No trained model at {model_file}; run `make train` first.")
+    requested = body.get("model_file") or str(DEFAULT_MODEL)
+    if not isinstance(requested, str):
+        raise RequestRefused(422, "bad_model_file", "model_file must be a path, as text.")
+    model_file = confined_model(requested, project, project / "models")
     status = request.app.ctx.reloader.start(str(model_file))
     return json_response({"reload": status.to_json()}, status=202)
 

@@ -3,13 +3,13 @@
 Every frame is JSON. The first must be `hello`; the hub answers `welcome` with the customer's token (kept by
 the widget to come back to the same conversation) and the messages after `last_id`, so a reconnecting
 widget misses nothing. A `message` is acknowledged (`ack`) only after it is stored; a resent `client_id`
-is acknowledged again and stored once.
+is acknowledged again and stored once. A client that stops reading is closed with 4408 (socket_outbox.py):
+it reconnects, and what it missed comes in the welcome.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import secrets
@@ -18,10 +18,12 @@ from typing import Any
 from sanic import Request
 from sanic.server.websockets.impl import WebsocketImplProtocol as Websocket
 
+from bot.channels.socket_outbox import SocketOutbox
 from bot.core.events import conversation_topic
 from bot.core.hub import HUB_COMMANDS, Hub
 from bot.domain.errors import FrontlineError
 from bot.domain.tokens import digest, new_token, sign_customer_id
+from bot.store.database import DATABASE_UNAVAILABLE
 from bot.store.feedback import FEEDBACK_SCALES
 from bot.store.records import Conversation
 
@@ -29,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "web"
 HUMAN_TEXT = "Talk to a person"
+UNAVAILABLE_TEXT = "We cannot save messages for a moment; yours will be sent again when the chat reconnects."
 
 
 class ProtocolError(FrontlineError, ValueError):
@@ -44,31 +47,36 @@ class CustomerSocket:
     def __init__(self, hub: Hub, ws: Websocket) -> None:
         self._hub = hub
         self._ws = ws
-        self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._outbox = SocketOutbox(ws)
         self._conversation: Conversation | None = None
         self._metadata: dict[str, Any] = {}
 
     async def serve(self) -> None:
-        writer = asyncio.create_task(self._write())
-        subscription = None
+        self._outbox.start()
         try:
-            hello = await self._first_frame()
-            if hello is None:
-                return
-            self._conversation = await self._welcome(hello)
-            subscription = self._hub.bus.subscribe(conversation_topic(self._conversation.id))
-            forward = asyncio.create_task(self._forward(subscription))
-            await self._hub.publish_state(self._conversation)
-            try:
-                await self._read()
-            finally:
-                forward.cancel()
+            await self._outbox.until_closed(self._converse())
+        except DATABASE_UNAVAILABLE as exc:
+            # Nothing unacknowledged was stored for sure: closing makes the widget reconnect and resend it.
+            conversation = self._conversation.id if self._conversation else None
+            logger.warning("conversation=%s socket closed, database unavailable: %s", conversation, type(exc).__name__)
+            self._send_error("unavailable", UNAVAILABLE_TEXT)
         finally:
-            if subscription is not None:
-                subscription.close()
-            await self._outbox.put({})
-            with contextlib.suppress(Exception):
-                await writer
+            await self._outbox.finish()
+
+    async def _converse(self) -> None:
+        """The socket's life until the client leaves (or the outbox closes it: a slow client)."""
+        hello = await self._first_frame()
+        if hello is None:
+            return
+        self._conversation = await self._welcome(hello)
+        subscription = self._hub.bus.subscribe(conversation_topic(self._conversation.id))
+        forward = asyncio.create_task(self._forward(subscription))
+        try:
+            await self._hub.publish_state(self._conversation)
+            await self._read()
+        finally:
+            forward.cancel()
+            subscription.close()
 
     async def _first_frame(self) -> dict[str, Any] | None:
         while True:
@@ -88,7 +96,7 @@ class CustomerSocket:
         self._metadata = self._vouched_customer(hello.get("shop_customer"))
         last_id = hello.get("last_id") if isinstance(hello.get("last_id"), int) else 0
         history = await self._hub.conversations.messages(conversation.id, after_id=max(last_id, 0))
-        self._outbox.put_nowait(
+        self._outbox.put(
             {
                 "type": "welcome",
                 "token": token,
@@ -144,9 +152,9 @@ class CustomerSocket:
             comment = frame.get("comment")
             comment = self._text(comment) if comment else None
             rating = await self._hub.rate(self._conversation, score, comment, question, request_id)
-            self._outbox.put_nowait({"type": "rated", "accepted": rating is not None})
+            self._outbox.put({"type": "rated", "accepted": rating is not None})
         elif kind == "ping":
-            self._outbox.put_nowait({"type": "pong"})
+            self._outbox.put({"type": "pong"})
         else:
             raise ProtocolError("unknown_type", f"Unknown frame type {kind!r}.")
 
@@ -165,7 +173,7 @@ class CustomerSocket:
     def _ack(self, client_id: str | None, message_id: int | None, duplicate: bool = False) -> None:
         """Acknowledge a frame; `id` is None for frames that store no message (a hub command)."""
         if client_id:
-            self._outbox.put_nowait({"type": "ack", "client_id": client_id, "id": message_id, "duplicate": duplicate})
+            self._outbox.put({"type": "ack", "client_id": client_id, "id": message_id, "duplicate": duplicate})
 
     def _text(self, value: Any) -> str:
         if not isinstance(value, str):
@@ -208,20 +216,13 @@ class CustomerSocket:
 
     async def _forward(self, subscription: Any) -> None:
         async for event in subscription:
-            self._outbox.put_nowait(event)
-
-    async def _write(self) -> None:
-        while True:
-            event = await self._outbox.get()
-            if not event:
-                return
-            await self._ws.send(json.dumps(event))
+            self._outbox.put(event)
 
     def _send_error(self, code: str, message: str, client_id: str | None = None) -> None:
         error: dict[str, Any] = {"type": "error", "code": code, "message": message}
         if client_id:
             error["client_id"] = client_id
-        self._outbox.put_nowait(error)
+        self._outbox.put(error)
 
 
 async def customer_socket(request: Request, ws: Websocket) -> None:

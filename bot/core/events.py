@@ -82,3 +82,12 @@ def agent_topic(agent_id: int) -> str:
 
 
 QUEUE_TOPIC = "queue"
+
+
+LOGGED_OUT = "logged_out"
+
+
+def logged_out(session_digest: str) -> dict[str, str]:
+    """Published on the agent's topic at logout: the sockets of that session close at once. Consumed by the agent
+    socket, never forwarded to a console."""
+    return {"type": LOGGED_OUT, "session": session_digest}

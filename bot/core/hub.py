@@ -13,14 +13,17 @@ from typing import Any
 
 from bot.core.events import QUEUE_TOPIC, EventBus, agent_topic, conversation_topic, notes_topic
 from bot.core.queue import HandoffQueue
-from bot.core.rasa_client import RasaApi, RasaUnavailable
+from bot.core.rasa_client import RasaApi
+from bot.core.router import Router
 from bot.core.runtime import BotGate, ConversationLocks, LocalBotGate, LocalConversationLocks
 from bot.core.settings import HubSettings
 from bot.domain.errors import FrontlineError
 from bot.domain.vocabulary import IDLE_STATES, Priority, Reason, State
 from bot.store.agents import Agent, AgentStore
 from bot.store.conversations import ConversationStore
+from bot.store.database import DATABASE_UNAVAILABLE
 from bot.store.records import Conversation, FeedbackAnswer, Message, NewMessage
+from bot.store.routing import BotInput
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +41,9 @@ FEEDBACK_PROMPTS = {
 }
 """What the customer is asked after a conversation, by question; the shop picks them with FEEDBACK_QUESTIONS.
 `{subject}` is who is rated: "we" after a person helped, "the bot" when it finished alone."""
+
+
+BACK_WITH_BOT = "No problem, you're back with the bot. A person is one tap away."
 
 
 class NotAllowed(FrontlineError):
@@ -65,9 +71,9 @@ class Hub:
         self.rasa = rasa
         self.bus = bus
         self.queue = HandoffQueue(conversations, agents, settings.business_hours)
-        self._locks = locks or LocalConversationLocks()
         self._gate = gate or LocalBotGate()
         self._routing: set[asyncio.Task[None]] = set()
+        self.router = Router(self, locks or LocalConversationLocks(), self._gate, self._spawn)
 
     async def receive(
         self,
@@ -86,14 +92,15 @@ class Hub:
         on the event bus. Messages of one conversation reach the bot one at a time, in order. With `to_bot`
         False the message is only stored and shown (something the bot cannot read, such as a photo).
         """
+        bot_input = BotInput(bot_text or text, metadata) if to_bot else None
         message, created = await self.conversations.add_customer_message(
-            conversation.id, NewMessage("customer", text, payload, client_message_id=client_id)
+            conversation.id, NewMessage("customer", text, payload, client_message_id=client_id), bot_input
         )
         if not created:
             return message, False
-        await self._publish_message(message)
+        await self.publish_message(message)
         if to_bot:
-            self._spawn(self._route(conversation.id, bot_text or text, metadata))
+            self.router.route_soon(conversation.id)
         return message, True
 
     async def ask_for_person(
@@ -124,15 +131,6 @@ class Hub:
         while self._routing:
             await asyncio.gather(*list(self._routing), return_exceptions=True)
 
-    async def _route(self, conversation_id: str, text: str, metadata: dict[str, Any] | None) -> None:
-        async with self._locks.hold(conversation_id):
-            current = await self.conversations.get(conversation_id)
-            if current.state == State.RESOLVED and await self.conversations.back_to_bot(current.id):
-                current = await self.conversations.get(current.id)
-                await self.publish_state(current)
-            if current.state == State.BOT:
-                await self._ask_bot(current, text, metadata)
-
     async def agent_left(self, agent_id: int) -> None:
         """Mark the agent offline and tell waiting customers, in a task of its own: the agent's socket handler
         that calls this is cancelled when the connection drops, and must not drop the update with it."""
@@ -150,8 +148,11 @@ class Hub:
 
     def _routed(self, task: asyncio.Task[None]) -> None:
         self._routing.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("routing a message failed", exc_info=task.exception())
+        error = None if task.cancelled() else task.exception()
+        if isinstance(error, DATABASE_UNAVAILABLE):
+            logger.warning("routing paused, database unavailable (%s): the sweep takes it up", type(error).__name__)
+        elif error is not None:
+            logger.error("routing a message failed", exc_info=error)
 
     async def request_person(
         self,
@@ -213,12 +214,12 @@ class Hub:
         logger.info("model reloaded model=%s paused_s=%.1f", name, paused)
         return name, paused
 
-    async def back_to_bot(self, conversation: Conversation) -> bool:
-        """A queued customer would rather carry on with the bot."""
+    async def back_to_bot(self, conversation: Conversation, text: str = BACK_WITH_BOT) -> bool:
+        """A queued customer would rather carry on with the bot (or the bot, which had failed, answers again)."""
         if not await self.conversations.back_to_bot(conversation.id, from_states=(State.QUEUED,)):
             return False
         current = await self.conversations.get(conversation.id)
-        await self.say(current, "system", "No problem, you're back with the bot. A person is one tap away.")
+        await self.say(current, "system", text)
         await self.bus.publish(QUEUE_TOPIC, {"type": "left", "conversation_id": conversation.id})
         await self.announce_queue()
         return True
@@ -248,7 +249,7 @@ class Hub:
         )
         if message is None:
             raise NotAllowed("you can only write in conversations you own")
-        await self._publish_message(message)
+        await self.publish_message(message)
         return message
 
     async def add_note(self, agent: Agent, conversation_id: str, text: str) -> dict[str, Any]:
@@ -270,7 +271,7 @@ class Hub:
                 NewMessage("agent", customer_text, {"agent_name": agent.display_name}, agent.id),
             )
             if message is not None:
-                await self._publish_message(message)
+                await self.publish_message(message)
         await self.bus.publish(
             notes_topic(conversation_id),
             {"type": "order_action", "conversation_id": conversation_id, "summary": summary},
@@ -292,7 +293,7 @@ class Hub:
         if not await self.conversations.resolve(conversation_id, agent.id):
             raise NotAllowed("you can only resolve conversations you own")
         conversation = await self.conversations.get(conversation_id)
-        await self._ask_feedback(conversation, f"{agent.display_name} has marked this as resolved.")
+        await self.ask_feedback(conversation, f"{agent.display_name} has marked this as resolved.")
         await self.publish_state(conversation)
         await self.bus.publish(QUEUE_TOPIC, {"type": "resolved", "conversation_id": conversation_id})
         await self._hand_back_to_rasa(conversation)
@@ -316,14 +317,14 @@ class Hub:
         )
         questions = self.settings.feedback_questions
         following = questions[questions.index(question) + 1 :] if question in questions else ()
-        asked = following and await self._ask_feedback(
+        asked = following and await self.ask_feedback(
             conversation, "Thank you! One more question.", following[0], after=answer
         )
         if not asked:
             await self.say(conversation, "system", "Thank you for your feedback!")
         return answer.to_json()
 
-    async def _ask_feedback(
+    async def ask_feedback(
         self,
         conversation: Conversation,
         lead: str,
@@ -336,7 +337,7 @@ class Hub:
         text = f"{lead} {prompt.format(subject=subject)}"
         message = await self.conversations.feedback.ask(conversation.id, text, question, buttons, after)
         if message is not None:
-            await self._publish_message(message)
+            await self.publish_message(message)
         return message is not None
 
     async def publish_state(self, conversation: Conversation) -> None:
@@ -354,56 +355,6 @@ class Hub:
             await self.bus.publish(
                 conversation_topic(conversation_id),
                 {"type": "state", "conversation_id": conversation_id, "state": State.QUEUED, "queue": status.to_json()},
-            )
-
-    async def _ask_bot(self, conversation: Conversation, text: str, metadata: dict[str, Any] | None) -> None:
-        await self.bus.publish(
-            conversation_topic(conversation.id), {"type": "typing", "from": "bot", "conversation_id": conversation.id}
-        )
-        metadata = {**(metadata or {}), "conversation_id": conversation.id, "channel": conversation.channel}
-        async with self._gate.asking():
-            try:
-                replies = await self.rasa.send(conversation.id, text, metadata)
-            except RasaUnavailable as exc:
-                logger.warning("conversation=%s rasa unavailable: %s", conversation.id, exc)
-                await self.say(
-                    conversation,
-                    "system",
-                    "Sorry, our assistant is having trouble right now. I'm passing you to a person from our team; "
-                    "your messages are safe with us.",
-                )
-                await self.request_person(
-                    conversation,
-                    reason=Reason.BOT_ERROR,
-                    priority=Priority.HIGH,
-                    summary=f'The bot could not answer ({exc.__class__.__name__}). Last message: "{text[:200]}"',
-                    packet={"reason": "bot_error", "priority": "high", "signals": ["hub:rasa_unavailable"]},
-                    source="hub",
-                )
-                return
-        said, handoff, ask_rating = [], None, False
-        for item in replies:
-            custom = item.get("custom") if isinstance(item.get("custom"), dict) else None
-            if custom and isinstance(custom.get("handoff"), dict):
-                handoff = custom["handoff"]
-                break
-            if custom and custom.get("ask_rating"):
-                ask_rating = True
-            payload = {k: item[k] for k in ("buttons", "image", "attachment") if item.get(k)}
-            if item.get("text") or payload:
-                said.append(NewMessage("bot", str(item.get("text") or ""), payload or None))
-        for message in await self.conversations.add_messages(conversation.id, said, while_state=State.BOT):
-            await self._publish_message(message)
-        if ask_rating:
-            await self._ask_feedback(conversation, "Before you go!", subject="the bot")
-        if handoff is not None:
-            await self.request_person(
-                conversation,
-                reason=str(handoff.get("reason", "requested")),
-                priority=str(handoff.get("priority", "normal")),
-                summary=str(handoff.get("summary", "")),
-                packet=handoff,
-                source="rasa",
             )
 
     async def _joined(self, agent: Agent, conversation_id: str) -> Conversation:
@@ -436,10 +387,10 @@ class Hub:
         self, conversation: Conversation, sender: str, text: str, payload: dict[str, Any] | None = None
     ) -> Message:
         (message,) = await self.conversations.add_messages(conversation.id, [NewMessage(sender, text, payload)])
-        await self._publish_message(message)
+        await self.publish_message(message)
         return message
 
-    async def _publish_message(self, message: Message) -> None:
+    async def publish_message(self, message: Message) -> None:
         await self.bus.publish(
             conversation_topic(message.conversation_id), {"type": "message", "message": message.to_json()}
         )

@@ -1,7 +1,8 @@
 """A model reload as a job: Rasa can take a minute to load a model, longer than an HTTP request should wait.
 
 `POST /api/model/reload` starts the job and answers 202 at once; `GET /api/model/reload` says how it went.
-One reload at a time.
+One reload at a time, and only of a model in the project's models/ directory: the path goes to the Rasa
+server, which would otherwise read any file it is shown. Every reload ends, `done` or `failed` with the reason.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import Any
 
+import httpx
+
 from bot.core.hub import Hub
-from bot.core.rasa_client import RasaUnavailable
 from bot.domain.errors import FrontlineError
 from bot.store.schema import utcnow
 
@@ -25,6 +28,29 @@ class ReloadRunning(FrontlineError):
 
     status = 409
     code = "reload_running"
+
+
+class ModelOutsideModels(FrontlineError):
+    """The model file asked for is not a trained model inside the project's models/ directory."""
+
+    status = 422
+    code = "model_outside_models"
+
+
+def confined_model(requested: str, base: Path, models_dir: Path) -> Path:
+    """`requested` (relative to `base`) as the real path of a `.tar.gz` file inside `models_dir`, symlinks
+    resolved; `ModelOutsideModels` for anything else (`../`, another directory, not a file, not a model)."""
+    models = models_dir.resolve()
+    refusal = f"model_file must be a .tar.gz file inside {models}; {requested!r} is not"
+    try:
+        path = (base / requested).resolve()
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise ModelOutsideModels(refusal) from exc
+    if not path.is_relative_to(models) or not path.name.endswith(".tar.gz"):
+        raise ModelOutsideModels(refusal)
+    if not path.is_file():
+        raise ModelOutsideModels(f"No trained model at {path}; run `make train` first.", code="no_model")
+    return path
 
 
 @dataclasses.dataclass
@@ -63,11 +89,32 @@ class ModelReloader:
         return self.status
 
     async def _run(self, model_file: str) -> None:
+        """Whatever happens, the reload ends as `done` or `failed` (the bot gate re-opens in `Hub.reload_model`)."""
         try:
             name, paused = await self._hub.reload_model(model_file)
-        except RasaUnavailable as exc:
-            logger.error("model reload of %s failed: %s", model_file, exc)
-            self.status.state, self.status.error = "failed", str(exc)
+        except asyncio.CancelledError:
+            self._failed(model_file, "the hub stopped before Rasa had loaded the model")
+            raise
+        except Exception as exc:  # any failure must end the reload, not leave it "loading" forever
+            self._failed(model_file, self._reason(exc))
         else:
             self.status.state, self.status.model, self.status.paused_seconds = "done", name, round(paused, 2)
-        self.status.finished_at = utcnow()
+            self.status.finished_at = utcnow()
+
+    def _failed(self, model_file: str, reason: str) -> None:
+        logger.error("model reload of %s failed: %s", model_file, reason)
+        self.status.state, self.status.error, self.status.finished_at = "failed", reason, utcnow()
+
+    def _reason(self, exc: Exception) -> str:
+        """What went wrong, for the trainer: Rasa's own answer when it gave one; never a URL (it carries the token)."""
+        if isinstance(exc, FrontlineError):
+            reason = exc.message
+        elif isinstance(exc, httpx.HTTPStatusError):
+            asked, answer = exc.request, exc.response
+            reason = f"Rasa answered {answer.status_code} to {asked.method} {asked.url.path}: {answer.text[:300]}"
+        elif isinstance(exc, httpx.HTTPError):
+            reason = f"the connection to Rasa failed ({exc.__class__.__name__}: {exc})"
+        else:
+            reason = f"{exc.__class__.__name__}: {exc}"
+        token = self._hub.settings.rasa_token
+        return reason.replace(token, "***") if token else reason

@@ -8,13 +8,20 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.errors import ConfigurationError
+from bot.domain.production_guard import DEV_CHANNEL_SECRET, DEV_RASA_TOKEN
+from bot.store.agents import ONLINE_SECONDS
 from bot.store.database import database_url
+from bot.store.login_attempts import LoginLimits
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FEEDBACK_QUESTIONS = ("csat", "nps")
+RASA_ACTION_TIMEOUT_SECONDS = 300
+"""How long Rasa 3.6 waits for the action server (rasa.core.constants.DEFAULT_REQUEST_TIMEOUT); the hub keeps
+waiting for a slow turn a little longer than that, so it never declares failed a turn that then finishes."""
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -95,6 +102,8 @@ class HubSettings:
     rasa_token: str
     actions_url: str
     rasa_timeout: float
+    rasa_turn_deadline: float
+    routing_sweep_seconds: float
     channel_secret: str
     max_message_chars: int
     max_frame_bytes: int
@@ -103,7 +112,13 @@ class HubSettings:
     default_capacity: int
     refund_limit: str
     voucher_limit: str
+    supervisor_refund_limit: str
+    supervisor_voucher_limit: str
     session_hours: int
+    public_url: str
+    """Where browsers reach the hub (scheme://host[:port]); https makes the session cookie Secure and adds HSTS."""
+    heartbeat_seconds: int
+    login_limits: LoginLimits
     seed_demo_agent: bool
     review_confidence: float
     conversation_idle_minutes: int
@@ -119,10 +134,12 @@ class HubSettings:
             port=_int(env, "HUB_PORT", 8080),
             database_url=env.get("DATABASE_URL", database_url()),
             rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
-            rasa_token=env.get("RASA_TOKEN", "frontline-dev-token"),
+            rasa_token=env.get("RASA_TOKEN", DEV_RASA_TOKEN),
             actions_url=env.get("ACTIONS_URL", "http://127.0.0.1:5055").rstrip("/"),
-            rasa_timeout=float(_int(env, "RASA_TIMEOUT_MS", 8000)) / 1000,
-            channel_secret=env.get("CHANNEL_SECRET", "frontline-dev-channel-secret"),
+            rasa_timeout=float(_int(env, "RASA_TIMEOUT_MS", 20000)) / 1000,
+            rasa_turn_deadline=float(_int(env, "RASA_TURN_DEADLINE_SECONDS", RASA_ACTION_TIMEOUT_SECONDS + 30)),
+            routing_sweep_seconds=float(_int(env, "ROUTING_SWEEP_MS", 5000)) / 1000,
+            channel_secret=env.get("CHANNEL_SECRET", DEV_CHANNEL_SECRET),
             max_message_chars=_int(env, "MAX_MESSAGE_CHARS", 4000),
             max_frame_bytes=_int(env, "MAX_FRAME_BYTES", 64 * 1024),
             business_hours=BusinessHours.parse(env.get("BUSINESS_HOURS", "always")),
@@ -130,7 +147,16 @@ class HubSettings:
             default_capacity=_int(env, "AGENT_CAPACITY", 3),
             refund_limit=env.get("AGENT_REFUND_LIMIT", "100.00"),
             voucher_limit=env.get("AGENT_VOUCHER_LIMIT", "25.00"),
+            supervisor_refund_limit=env.get("SUPERVISOR_REFUND_LIMIT", "500.00"),
+            supervisor_voucher_limit=env.get("SUPERVISOR_VOUCHER_LIMIT", "100.00"),
             session_hours=_int(env, "AGENT_SESSION_HOURS", 12),
+            public_url=_public_url(env),
+            heartbeat_seconds=_heartbeat_seconds(env),
+            login_limits=LoginLimits(
+                per_account=_int(env, "LOGIN_FAILURES_PER_ACCOUNT", 5),
+                per_address=_int(env, "LOGIN_FAILURES_PER_ADDRESS", 20),
+                window=dt.timedelta(minutes=_int(env, "LOGIN_WINDOW_MINUTES", 15)),
+            ),
             seed_demo_agent=env.get("SEED_DEMO_AGENT", "true").lower() in {"1", "true", "yes"},
             review_confidence=_fraction(env, "REVIEW_CONFIDENCE", 0.7),
             conversation_idle_minutes=_int(env, "CONVERSATION_IDLE_MINUTES", 24 * 60),
@@ -138,6 +164,23 @@ class HubSettings:
             project_dir=Path(env.get("FRONTLINE_PROJECT_DIR", str(PROJECT_ROOT))).resolve(),
             telegram=TelegramSettings.from_env(env),
         )
+
+
+def _public_url(env: Mapping[str, str]) -> str:
+    default = f"http://{env.get('HUB_HOST', '127.0.0.1')}:{env.get('HUB_PORT', '8080')}"
+    url = env.get("PUBLIC_URL", default).strip().rstrip("/")
+    parsed = urlparse(url)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc or parsed.path or parsed.query:
+        raise ConfigurationError(f"PUBLIC_URL must look like https://support.example.com, not {url!r}")
+    return url
+
+
+def _heartbeat_seconds(env: Mapping[str, str]) -> int:
+    """How often an open console proves it is online and its session still valid: within ONLINE_SECONDS."""
+    seconds = _int(env, "AGENT_HEARTBEAT_SECONDS", 20)
+    if seconds >= ONLINE_SECONDS:
+        raise ConfigurationError(f"AGENT_HEARTBEAT_SECONDS must be under {ONLINE_SECONDS}, when agents count as gone")
+    return seconds
 
 
 def _feedback_questions(raw: str) -> tuple[str, ...]:

@@ -58,6 +58,21 @@ class Reason(Word):
     BOT_ERROR = "bot_error"
 
 
+class Routing(Word):
+    """Where a customer's message is on its way to the bot: a message is `stored` (and acknowledged), `sent` to
+    Rasa, `replied` (the bot's answer stored), then `answered`, or `handed_over` when people have it."""
+
+    STORED = "stored"
+    SENT = "sent"
+    REPLIED = "replied"
+    ANSWERED = "answered"
+    HANDED_OVER = "handed_over"
+
+
+ROUTING_DONE = (Routing.ANSWERED, Routing.HANDED_OVER)
+"""A message in these states is finished with: nothing picks it up again."""
+
+
 class Sender(Word):
     """Who wrote a message of a conversation."""
 

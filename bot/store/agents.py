@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from argon2 import PasswordHasher
@@ -29,6 +30,10 @@ from bot.store.schema import utcnow
 T = TypeVar("T")
 ONLINE_SECONDS = 45
 MIN_PASSWORD_LENGTH = 8
+HASHING_THREADS = 2
+"""argon2 is slow and memory-hard on purpose: it gets threads of its own, so a storm of logins waits for these
+and never starves the SQL worker threads (`in_transaction`) that everything else in the hub needs."""
+_HASHING = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="argon2")
 
 
 class AgentError(FrontlineError, ValueError):
@@ -67,7 +72,7 @@ class AgentStore:
             raise AgentError(f"role must be one of {', '.join(Role.words())}")
         if len(password) < MIN_PASSWORD_LENGTH:
             raise AgentError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
-        hashed = await asyncio.to_thread(self._hasher.hash, password)
+        hashed = await _hashing(self._hasher.hash, password)
 
         def add(conn: Connection) -> Agent:
             try:
@@ -96,10 +101,10 @@ class AgentStore:
 
         row = await self._run(load)
         if row is None:
-            await asyncio.to_thread(self._hasher.hash, password)  # same cost whether or not the user exists
+            await _hashing(self._hasher.hash, password)  # same cost whether or not the user exists
             return None
         try:
-            await asyncio.to_thread(self._hasher.verify, row.password_hash, password)
+            await _hashing(self._hasher.verify, row.password_hash, password)
         except (VerificationError, InvalidHashError):
             return None
         return _agent(row)
@@ -137,10 +142,16 @@ class AgentStore:
 
         return await self._run(load) if token else None
 
-    async def end_session(self, token: str) -> None:
-        await self._run(
-            lambda conn: conn.execute(delete(t.agent_sessions).where(t.agent_sessions.c.token_hash == digest(token)))
-        )
+    async def end_session(self, token: str) -> int | None:
+        """End the session; the id of the agent it belonged to (None when it had ended already)."""
+
+        def end(conn: Connection) -> int | None:
+            named = t.agent_sessions.c.token_hash == digest(token)
+            agent_id: int | None = conn.execute(select(t.agent_sessions.c.agent_id).where(named)).scalar()
+            conn.execute(delete(t.agent_sessions).where(named))
+            return agent_id
+
+        return await self._run(end)
 
     async def seen(self, agent_id: int) -> None:
         """The agent's console is open; call at least every ONLINE_SECONDS."""
@@ -178,6 +189,21 @@ class AgentStore:
 
         return await self._run(load)
 
+    async def deactivate(self, username: str) -> bool:
+        """Switch an account off, e.g. a demo account in production: it can no longer sign in and its sessions
+        end; the row stays, because conversations and reviews name it. False when no active account has the name."""
+
+        def switch_off(conn: Connection) -> bool:
+            named = t.agents.c.username == username.strip().lower()
+            row = conn.execute(select(t.agents.c.id).where(named, t.agents.c.active.is_(True))).first()
+            if row is None:
+                return False
+            conn.execute(update(t.agents).where(t.agents.c.id == row.id).values(active=False, last_seen_at=None))
+            conn.execute(delete(t.agent_sessions).where(t.agent_sessions.c.agent_id == row.id))
+            return True
+
+        return await self._run(switch_off)
+
     async def all(self) -> list[Agent]:
         def load(conn: Connection) -> list[Agent]:
             rows = conn.execute(select(t.agents).where(t.agents.c.active.is_(True)).order_by(t.agents.c.display_name))
@@ -187,6 +213,10 @@ class AgentStore:
 
     async def _run(self, work: Callable[[Connection], T]) -> T:
         return await in_transaction(self._engine, work)
+
+
+async def _hashing(work: Callable[..., T], *args: str) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, work, *args)
 
 
 def _agent(row: Row) -> Agent:

@@ -35,6 +35,7 @@ from bot.store.records import (
     iso,
     message_from,
 )
+from bot.store.routing import BotInput, RoutingStore, insert_route
 from bot.store.schema import utcnow
 
 T = TypeVar("T")
@@ -76,6 +77,7 @@ class ConversationStore:
         self._idle_after = idle_after
         self.feedback = FeedbackStore(engine, clock)
         self.notes = NoteStore(engine, clock)
+        self.routing = RoutingStore(engine, clock)
 
     def create_schema(self) -> None:
         t.create_schema(self.engine)
@@ -159,8 +161,13 @@ class ConversationStore:
 
         return await self._run(load)
 
-    async def add_customer_message(self, conversation_id: str, message: NewMessage) -> tuple[Message, bool]:
-        """Store what the customer wrote; a repeated client message id returns the stored one (False)."""
+    async def add_customer_message(
+        self, conversation_id: str, message: NewMessage, bot_input: BotInput | None = None
+    ) -> tuple[Message, bool]:
+        """Store what the customer wrote; a repeated client message id returns the stored one (False).
+
+        With `bot_input` the message is meant for the bot: its routing row is stored in the same transaction.
+        """
 
         def add(conn: Connection) -> tuple[Message, bool]:
             if message.client_message_id:
@@ -174,7 +181,10 @@ class ConversationStore:
                     return message_from(existing), False
             try:
                 with conn.begin_nested():
-                    stored = insert_messages(conn, conversation_id, [message], self._clock())
+                    now = self._clock()
+                    stored = insert_messages(conn, conversation_id, [message], now)
+                    if bot_input is not None:
+                        insert_route(conn, stored[0], bot_input, now, self.routing.lease)
             except IntegrityError:
                 existing = conn.execute(
                     select(t.messages).where(

@@ -16,10 +16,18 @@ from typing import TypeVar
 import sqlalchemy
 from sqlalchemy import Integer, TypeDecorator, event
 from sqlalchemy.engine import Connection, Dialect, Engine, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 T = TypeVar("T")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'frontline.db'}"
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
+"""What a query raises while the database cannot be reached (restarting, connection lost, pool exhausted): the
+work did not happen, or its commit is unknown, and is worth trying again later."""
+CONNECT_TIMEOUT_SECONDS = 5
+"""A PostgreSQL server that does not answer at all (a host gone, not one refusing) fails a connect in seconds,
+not after the kernel's minutes of TCP retries that would tie up the worker thread meanwhile."""
 
 
 def database_url() -> str:
@@ -30,6 +38,10 @@ def database_url() -> str:
 def create_engine(url: str) -> Engine:
     """A 2.0-style engine; SQLite files get WAL and a busy timeout so several processes can share one."""
     parsed = make_url(url)
+    if parsed.get_driver_name() == "psycopg2" and "connect_timeout" not in parsed.query:
+        # pool_pre_ping: a connection the server dropped (a restart) is replaced when next checked out.
+        connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        return sqlalchemy.create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
     if parsed.get_backend_name() != "sqlite":
         return sqlalchemy.create_engine(url, future=True, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":

@@ -89,6 +89,22 @@ messages = Table(
     Index("ix_hub_messages_sender", "conversation_id", "sender"),
 )
 
+routing = Table(
+    "hub_routing",
+    metadata,
+    Column("message_id", Integer, ForeignKey("hub_messages.id"), primary_key=True),
+    Column("conversation_id", String(36), ForeignKey("hub_conversations.id"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("bot_text", Text, nullable=False),
+    Column("bot_metadata", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_until", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_hub_routing_pending", "state", "lease_until"),
+    Index("ix_hub_routing_conversation", "conversation_id", "state", "message_id"),
+)
+"""Each customer message meant for the bot, and how far it got: what the hub restarts from after a crash."""
+
 handoffs = Table(
     "hub_handoffs",
     metadata,
@@ -128,6 +144,19 @@ agent_sessions = Table(
     Column("created_at", DateTime, nullable=False),
     Column("expires_at", DateTime, nullable=False),
 )
+
+login_attempts = Table(
+    "hub_login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_hash", String(64), nullable=False),
+    Column("address_hash", String(64), nullable=False),
+    Column("attempted_at", DateTime, nullable=False, index=True),
+    Index("ix_hub_login_attempts_account", "account_hash", "attempted_at"),
+    Index("ix_hub_login_attempts_address", "address_hash", "attempted_at"),
+)
+"""Console logins not (yet) known to have succeeded, by digest of the username and of the client address: what
+login throttling counts (bot/store/login_attempts.py)."""
 
 notes = Table(
     "hub_notes",
@@ -204,7 +233,7 @@ order_actions = Table(
     Column("conversation_id", String(36), ForeignKey("hub_conversations.id"), nullable=False, index=True),
     Column("agent_id", Integer, ForeignKey("hub_agents.id"), nullable=False),
     Column("kind", String(16), nullable=False),
-    Column("order_number", String(20)),
+    Column("order_number", String(20), index=True),
     Column("amount", Money()),
     Column("reason", Text, nullable=False),
     Column("result", Text, nullable=False),

@@ -1,7 +1,8 @@
 """Telegram: a second door into the same hub, built on python-telegram-bot.
 
 Updates arrive by webhook (production: Telegram POSTs them to the hub, with the secret token registered by
-`setWebhook`) or by long polling (local development, no public URL needed). Each update becomes hub calls,
+`setWebhook`) or by long polling (local development, no public URL needed; `UpdatePoller` confirms an update to
+Telegram only once it is stored). Each update becomes hub calls,
 exactly as the web widget's frames do: a message is stored first and routed after, a button tap reaches the
 bot as the button's payload, `/human` goes straight to the queue. What the hub says back goes out through
 `TelegramDelivery`, which retries until Telegram accepts it.
@@ -19,10 +20,10 @@ from typing import Any
 from telegram import Bot, CallbackQuery, Update, User
 from telegram import Message as TelegramMessage
 from telegram.error import InvalidToken, TelegramError
-from telegram.ext import Updater
 from telegram.request import HTTPXRequest
 
 from bot.channels.telegram.delivery import QueueNotice, TelegramDelivery, parse_button_data, queue_notice
+from bot.channels.telegram.polling import UpdatePoller
 from bot.core.events import Subscription, conversation_topic
 from bot.core.hub import HUB_COMMANDS, HUMAN_PAYLOAD, Hub
 from bot.core.settings import TelegramSettings
@@ -74,8 +75,7 @@ class TelegramChannel:
         self._subscription: Subscription = hub.bus.subscribe()
         self._chats: dict[str, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        self._updater: Updater | None = None
-        self._updates: asyncio.Queue[object] = asyncio.Queue()
+        self._poller: UpdatePoller | None = None
         self.running = False
 
     async def start(self) -> None:
@@ -96,17 +96,15 @@ class TelegramChannel:
         if self._settings.mode == "webhook":
             self._tasks.append(asyncio.create_task(self._register_webhook()))
         else:
-            self._updater = Updater(self.bot, self._updates)
-            await self._updater.initialize()
-            await self._updater.start_polling(
-                timeout=self._settings.poll_timeout, allowed_updates=list(ALLOWED_UPDATES), error_callback=_poll_error
+            self._poller = UpdatePoller(
+                self.bot, self.handle, timeout=self._settings.poll_timeout, allowed_updates=ALLOWED_UPDATES
             )
-            self._tasks.append(asyncio.create_task(self._consume_polled()))
+            self._poller.start()
         logger.info("Telegram channel on: @%s in %s mode", self.bot.username, self._settings.mode)
 
     async def stop(self) -> None:
-        if self._updater is not None and self._updater.running:
-            await self._updater.stop()
+        if self._poller is not None:
+            await self._poller.stop()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -308,16 +306,6 @@ class TelegramChannel:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 300.0)
 
-    async def _consume_polled(self) -> None:
-        while True:
-            update = await self._updates.get()
-            if not isinstance(update, Update):
-                continue
-            try:
-                await self.handle(update)
-            except Exception:  # stored nothing: log loudly, keep serving the other chats
-                logger.exception("telegram update %s could not be handled", update.update_id)
-
 
 def _describe(message: TelegramMessage, kind: str) -> tuple[str, dict[str, Any]]:
     """A line for the agent (with the file id, to fetch it with getFile) and the attachment's details."""
@@ -361,10 +349,6 @@ async def _remove_keyboard(query: CallbackQuery) -> None:
         await query.edit_message_reply_markup(reply_markup=None)
     except TelegramError as exc:
         logger.info("telegram keyboard could not be removed: %s", exc)
-
-
-def _poll_error(error: TelegramError) -> None:
-    logger.warning("Telegram polling: %s (retrying)", error)
 
 
 def _rating(request: dict[str, Any], payload: str) -> tuple[str, int] | None:

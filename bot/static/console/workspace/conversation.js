@@ -145,7 +145,8 @@ function renderConversation(data) {
     loading.remove();
   }
   var mine = isMine(data);
-  var key = [data.conversation.id, mine, data.order ? data.order.number : "", canHandle()].join("|");
+  var verified = !!(data.verification && data.verification.order_verified);
+  var key = [data.conversation.id, mine, data.order ? data.order.number : "", verified, canHandle()].join("|");
   var rebuild = key !== controlsKey;
   if (rebuild) {
     closeChildren(section);

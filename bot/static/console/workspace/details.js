@@ -4,7 +4,7 @@ import { $, append, clear, el } from "../dom.js";
 import { canHandle } from "../session.js";
 import { addNote, buildNotesCard } from "./notes.js";
 import { buildOrderActions } from "./order-actions.js";
-import { renderOrderInfo, renderOrderLog } from "./order-info.js";
+import { isVerified, renderOrderInfo, renderOrderLog } from "./order-info.js";
 import { renderPacket } from "./packet.js";
 
 /** `rebuild`: the cards are made anew (another conversation, or my own now); `reload` after an order action. */
@@ -21,7 +21,7 @@ export function renderDetails(data, mine, rebuild, reload) {
     );
     var orderCard = $("order-card");
     append(orderCard, el("div", { id: "order-info" }), el("div", { id: "order-log" }));
-    if (mine && canHandle() && data.order) {
+    if (mine && canHandle() && isVerified(data)) {
       orderCard.appendChild(buildOrderActions(data, reload));
     }
   }

@@ -1,4 +1,8 @@
-/* Cancel, refund and voucher forms, for the agent who owns the conversation. */
+/*
+ * Cancel, refund and voucher forms, for the agent who owns the conversation and only for the customer verified in
+ * it (details.js builds them then). The limits are the signed-in agent's role's, counted over what was already
+ * given (GET /api/conversations/{id}'s `limits`: refund, voucher, refund_left, voucher_left).
+ */
 
 import { runAction, showActionError, showSuccess } from "../action-feedback.js";
 import { api, conversationPath } from "../api.js";
@@ -34,11 +38,11 @@ export function buildOrderActions(data, done) {
 
   // Refund
   var refundRow = el("div", { class: "action-row" });
-  var refundAmount = amountInput("refund-amount", "Refund amount", limits.refund);
+  var refundAmount = amountInput("refund-amount", "Refund amount", limits.refund_left || limits.refund);
   var refundReason = el("input", { class: "input", type: "text", maxlength: 500, placeholder: "Reason", "aria-label": "Refund reason", "data-testid": "refund-reason" });
   var refundButton = el("button", { class: "btn", type: "button", "data-testid": "refund" }, "Refund");
   append(refundRow, refundAmount, refundReason, refundButton);
-  box.appendChild(el("p", { class: "action-label" }, "Refund" + (limits.refund ? " · up to " + money(limits.refund, order.currency) + " without a supervisor" : "")));
+  box.appendChild(el("p", { class: "action-label", "data-testid": "refund-limit" }, "Refund" + limitText(limits.refund, limits.refund_left, limits.role, order.currency)));
   box.appendChild(refundRow);
   refundButton.addEventListener("click", function () {
     if (!validAmount(refundAmount, refundRow)) {
@@ -52,24 +56,35 @@ export function buildOrderActions(data, done) {
 
   // Goodwill voucher
   var voucherRow = el("div", { class: "action-row" });
-  var voucherAmount = amountInput("voucher-amount", "Voucher amount", limits.voucher);
+  var voucherAmount = amountInput("voucher-amount", "Voucher amount", limits.voucher_left || limits.voucher);
   var voucherReason = el("input", { class: "input", type: "text", maxlength: 500, placeholder: "Reason (optional)", "aria-label": "Voucher reason", "data-testid": "voucher-reason" });
   var voucherButton = el("button", { class: "btn", type: "button", "data-testid": "voucher" }, "Give voucher");
   append(voucherRow, voucherAmount, voucherReason, voucherButton);
-  box.appendChild(el("p", { class: "action-label" }, "Goodwill voucher" + (limits.voucher ? " · up to " + money(limits.voucher, order.currency) : "")));
+  box.appendChild(el("p", { class: "action-label", "data-testid": "voucher-limit" }, "Goodwill voucher" + limitText(limits.voucher, limits.voucher_left, limits.role, order.currency)));
   box.appendChild(voucherRow);
   voucherButton.addEventListener("click", function () {
     if (!validAmount(voucherAmount, voucherRow)) {
       return;
     }
     orderAction(voucherButton, voucherRow, conversationPath(conversationId, "/voucher"), {
-      customer_id: order.customer_id,
       amount: voucherAmount.value.trim(),
       currency: order.currency,
       reason: voucherReason.value.trim() || DEFAULT_REASONS.voucher,
     }, [voucherAmount, voucherReason], done);
   });
   return box;
+}
+
+/** " · €40.00 left of €100.00 for agents": what this agent may still give here, counting what was given. */
+function limitText(limit, left, role, currency) {
+  if (!limit) {
+    return "";
+  }
+  var whom = role ? " for " + role + "s" : "";
+  if (left === undefined || left === null || left === limit) {
+    return " · up to " + money(limit, currency) + whom;
+  }
+  return " · " + money(left, currency) + " left of " + money(limit, currency) + whom + " (counting what was already given)";
 }
 
 function amountInput(testid, label, limit) {

@@ -17,6 +17,18 @@ export function renderOrderInfo(data) {
     return;
   }
   info.appendChild(append(el("div", { class: "badges" }), badge("order", order.status, String(order.status).replace(/_/g, " "))));
+  if (!isVerified(data)) {
+    info.appendChild(notVerifiedBanner(data));
+    info.appendChild(
+      facts([
+        ["Expected", order.expected_delivery ? formatDate(order.expected_delivery) : ""],
+        ["Delivered", order.delivered_at ? formatDate(order.delivered_at) : ""],
+        ["Delay", order.delay_reason || ""],
+      ])
+    );
+    return;
+  }
+  info.appendChild(el("p", { class: "verified-note", "data-testid": "verified" }, "Verified customer " + data.verification.customer_id));
 
   var tracking = null;
   if (order.tracking_number || order.carrier) {
@@ -43,6 +55,27 @@ export function renderOrderInfo(data) {
     ])
   );
   info.appendChild(itemsTable(order));
+}
+
+/** Whether the person in this conversation has proved they own the order shown (the hub hides its owner's details otherwise). */
+export function isVerified(data) {
+  return !!(data.order && data.verification && data.verification.order_verified);
+}
+
+function notVerifiedBanner(data) {
+  var banner = el("div", { class: "not-verified", role: "alert", "data-testid": "not-verified" });
+  append(
+    banner,
+    el("strong", null, "Not verified — this person has not proved they own this order."),
+    el(
+      "p",
+      null,
+      data.verification && data.verification.verified
+        ? "The customer verified in this conversation is someone else. The owner's name, email, address and items are hidden, and you cannot act on this order."
+        : "They may only have typed the order number. The owner's name, email, address and items are hidden, and cancel, refund and vouchers are off until the customer confirms the order's email address with the assistant."
+    )
+  );
+  return banner;
 }
 
 function itemsTable(order) {

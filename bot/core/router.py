@@ -1,0 +1,240 @@
+"""Every acknowledged customer message reaches the bot exactly once, in order per conversation, even across a
+crash of the hub, of Rasa or of the action server.
+
+The message's routing row (bot/store/routing.py) says how far it got. The hub that stored a message routes it at
+once; a sweep, at start and every few seconds, routes what a dead hub left behind once its lease lapses. A message
+already `sent` is first looked up in Rasa's tracker: when Rasa finished that turn, its answer is taken from there
+instead of asking again, so the customer gets exactly one answer.
+
+Timeouts, from the inside out: each call of the action server to the shop API gives up after SHOP_API_TIMEOUT;
+Rasa gives the action server 5 minutes; the hub waits RASA_TIMEOUT_MS for the reply, then tells the customer it is
+still working and reads the tracker until RASA_TURN_DEADLINE_SECONDS, which is longer than Rasa's own limit. So the
+customer is told the bot failed only when Rasa's connection broke (its turn is lost with it) or Rasa itself gave
+up, never about something that then happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+from bot.core.events import conversation_topic
+from bot.core.rasa_client import RasaTimeout, RasaUnavailable
+from bot.core.runtime import BotGate, ConversationLocks
+from bot.domain.vocabulary import Priority, Reason, Routing, State
+from bot.store.database import DATABASE_UNAVAILABLE
+from bot.store.records import Conversation, NewMessage
+from bot.store.routing import Route
+
+if TYPE_CHECKING:
+    from bot.core.hub import Hub
+
+logger = logging.getLogger(__name__)
+
+STILL_WORKING = "This is taking a little longer than usual. I'm still on it."
+BOT_TROUBLE = (
+    "Sorry, our assistant is having trouble right now. I'm passing you to a person from our team; "
+    "your messages are safe with us."
+)
+BOT_BACK = "Our assistant is working again and will carry on here. A person is still one tap away."
+SILENT_TURN = "Rasa ended the turn without a word (an action failed: Rasa drops its events and carries on)"
+"""Every turn of our bot says something; a silent one would leave the customer at a dead end."""
+TRACKER_POLL_SECONDS = 1.0
+RECOVERY_ATTEMPTS = 3
+"""How often a message is retried while Rasa cannot even be asked whether it answered, before a person gets it."""
+
+Spawn = Callable[[Coroutine[Any, Any, None]], "asyncio.Task[None]"]
+
+
+class Router:
+    def __init__(self, hub: Hub, locks: ConversationLocks, gate: BotGate, spawn: Spawn) -> None:
+        self._hub = hub
+        self._locks = locks
+        self._gate = gate
+        self._spawn = spawn
+        self._sweeper: asyncio.Task[None] | None = None
+        settings = hub.settings
+        self._deadline = settings.rasa_turn_deadline
+        self._sweep_every = settings.routing_sweep_seconds
+        hub.conversations.routing.lease = dt.timedelta(seconds=settings.rasa_timeout + 5)
+
+    def route_soon(self, conversation_id: str) -> None:
+        self._spawn(self.route(conversation_id))
+
+    async def route(self, conversation_id: str) -> None:
+        """Route the conversation's messages that are not finished with, oldest first."""
+        async with self._locks.hold(conversation_id):
+            while (route := await self._hub.conversations.routing.take_next(conversation_id)) is not None:
+                if not await self._route(route):
+                    return
+
+    def start(self) -> None:
+        """Sweep now (what a previous run left) and then every ROUTING_SWEEP_SECONDS."""
+        self._sweeper = asyncio.create_task(self._sweep_forever())
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+
+    async def sweep(self) -> int:
+        """Route the conversations whose messages a hub took and did not finish; how many there were."""
+        lapsed = await self._hub.conversations.routing.lapsed()
+        for conversation_id in lapsed:
+            logger.info("conversation=%s picking up unfinished messages", conversation_id)
+            self.route_soon(conversation_id)
+        return len(lapsed)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except DATABASE_UNAVAILABLE as exc:  # restarting, say: try again on the next round
+                logger.warning("routing sweep skipped, database unavailable: %s", type(exc).__name__)
+            except Exception:
+                logger.exception("routing sweep failed")
+            await asyncio.sleep(self._sweep_every)
+
+    async def _route(self, route: Route) -> bool:
+        """One message; False when it must wait for a later sweep (Rasa cannot be reached to check it)."""
+        hub = self._hub
+        conversation = await self._conversation_for_bot(route)
+        if conversation.state != State.BOT:
+            await hub.conversations.routing.advance(route.message_id, Routing.HANDED_OVER)
+            return True
+        replies: list[dict[str, Any]] | None = None
+        if route.state in (Routing.SENT, Routing.REPLIED):
+            try:
+                replies = await hub.rasa.turn(conversation.id, route.message_id)
+            except RasaUnavailable as exc:
+                if route.attempts < RECOVERY_ATTEMPTS:
+                    logger.warning("conversation=%s cannot check an earlier turn yet: %s", conversation.id, exc)
+                    return False
+                await self._bot_failed(conversation, route, exc)
+                return True
+            if replies is None and route.state == Routing.REPLIED:
+                await hub.conversations.routing.advance(route.message_id, Routing.ANSWERED)
+                return True
+            if replies is not None:
+                logger.info("conversation=%s answer of an earlier turn recovered from Rasa", conversation.id)
+        if replies is None:
+            replies = await self._ask(conversation, route)
+            if replies is None:
+                return True
+        if not replies:
+            await self._bot_failed(conversation, route, RasaUnavailable(SILENT_TURN))
+            return True
+        await self._deliver(conversation, route, replies)
+        return True
+
+    async def _conversation_for_bot(self, route: Route) -> Conversation:
+        """The conversation as the bot should see it: a resolved one goes back to the bot; so does one queued only
+        because the bot failed, when no person has taken it yet and the bot answers again."""
+        hub = self._hub
+        current = await hub.conversations.get(route.conversation_id)
+        if current.state == State.RESOLVED and await hub.conversations.back_to_bot(current.id):
+            current = await hub.conversations.get(current.id)
+            await hub.publish_state(current)
+        elif (
+            current.state == State.QUEUED
+            and current.reason == Reason.BOT_ERROR
+            and route.state == Routing.STORED
+            and await hub.rasa.healthy()
+            and await hub.back_to_bot(current, BOT_BACK)
+        ):
+            current = await hub.conversations.get(current.id)
+        return current
+
+    async def _ask(self, conversation: Conversation, route: Route) -> list[dict[str, Any]] | None:
+        """Send the message to Rasa; its reply items, or None when the customer was handed to a person."""
+        hub = self._hub
+        routing = hub.conversations.routing
+        await routing.advance(route.message_id, Routing.SENT)
+        await hub.bus.publish(
+            conversation_topic(conversation.id), {"type": "typing", "from": "bot", "conversation_id": conversation.id}
+        )
+        metadata = {
+            **(route.bot_input.metadata or {}),
+            "conversation_id": conversation.id,
+            "channel": conversation.channel,
+            "hub_message_id": route.message_id,
+        }
+        async with self._gate.asking():
+            try:
+                return await hub.rasa.send(conversation.id, route.bot_input.text, metadata)
+            except RasaTimeout as exc:
+                logger.warning("conversation=%s rasa is slow: %s; waiting for the turn to finish", conversation.id, exc)
+                await hub.say(conversation, "system", STILL_WORKING)
+                failure: RasaUnavailable = exc
+            except RasaUnavailable as exc:
+                await self._bot_failed(conversation, route, exc)
+                return None
+        replies = await self._wait_for_turn(conversation, route)
+        if replies is None:
+            await self._bot_failed(conversation, route, failure)
+        return replies
+
+    async def _wait_for_turn(self, conversation: Conversation, route: Route) -> list[dict[str, Any]] | None:
+        """Read the tracker until Rasa has finished the turn, or until the deadline."""
+        routing = self._hub.conversations.routing
+        loop = asyncio.get_running_loop()
+        until = loop.time() + self._deadline
+        while loop.time() < until:
+            await asyncio.sleep(TRACKER_POLL_SECONDS)
+            await routing.advance(route.message_id, Routing.SENT, lease=routing.lease)
+            with contextlib.suppress(RasaUnavailable):
+                replies = await self._hub.rasa.turn(conversation.id, route.message_id)
+                if replies is not None:
+                    return replies
+        return None
+
+    async def _deliver(self, conversation: Conversation, route: Route, replies: list[dict[str, Any]]) -> None:
+        hub = self._hub
+        said, handoff, ask_rating = [], None, False
+        for item in replies:
+            custom = item.get("custom") if isinstance(item.get("custom"), dict) else None
+            if custom and isinstance(custom.get("handoff"), dict):
+                handoff = custom["handoff"]
+                break
+            if custom and custom.get("ask_rating"):
+                ask_rating = True
+            payload = {k: item[k] for k in ("buttons", "image", "attachment") if item.get(k)}
+            if item.get("text") or payload:
+                said.append(NewMessage("bot", str(item.get("text") or ""), payload or None))
+        if route.state != Routing.REPLIED:
+            for message in await hub.conversations.routing.store_replies(route, said):
+                await hub.publish_message(message)
+        if ask_rating:
+            await hub.ask_feedback(conversation, "Before you go!", subject="the bot")
+        if handoff is not None:
+            await hub.request_person(
+                conversation,
+                reason=str(handoff.get("reason", "requested")),
+                priority=str(handoff.get("priority", "normal")),
+                summary=str(handoff.get("summary", "")),
+                packet=handoff,
+                source="rasa",
+            )
+        await hub.conversations.routing.advance(
+            route.message_id, Routing.HANDED_OVER if handoff is not None else Routing.ANSWERED
+        )
+
+    async def _bot_failed(self, conversation: Conversation, route: Route, exc: RasaUnavailable) -> None:
+        hub = self._hub
+        logger.warning("conversation=%s rasa unavailable: %s", conversation.id, exc)
+        await hub.say(conversation, "system", BOT_TROUBLE)
+        await hub.request_person(
+            conversation,
+            reason=Reason.BOT_ERROR,
+            priority=Priority.HIGH,
+            summary=f"The bot could not answer ({exc.__class__.__name__}). "
+            f'Last message: "{route.bot_input.text[:200]}"',
+            packet={"reason": "bot_error", "priority": "high", "signals": ["hub:rasa_unavailable"]},
+            source="hub",
+        )
+        await hub.conversations.routing.advance(route.message_id, Routing.HANDED_OVER)

@@ -1,0 +1,178 @@
+"""How far each customer message got on its way to the bot, kept in SQL so that nothing acknowledged is dropped.
+
+A message meant for the bot gets its routing row in the same transaction that stores it, so an acknowledged
+message always has one. The row holds what the bot must read (a button's payload, the channel's metadata) and a
+lease: while the lease runs, the hub that took the message is working on it; once it lapses, any hub may pick the
+message up again (after a crash, a restart, a lost connection).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from bot.domain.vocabulary import ROUTING_DONE, Routing, State
+from bot.store import schema as t
+from bot.store.database import in_transaction
+from bot.store.records import Message, NewMessage, insert_messages
+from bot.store.schema import utcnow
+
+T = TypeVar("T")
+PENDING = tuple(state.value for state in Routing if state not in ROUTING_DONE)
+
+
+@dataclasses.dataclass(frozen=True)
+class BotInput:
+    """What the bot reads for a stored message: its text, or a button's payload, and the channel's metadata."""
+
+    text: str
+    metadata: dict[str, Any] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    message_id: int
+    conversation_id: str
+    state: Routing
+    bot_input: BotInput
+    attempts: int
+
+
+def insert_route(
+    conn: Connection, message: Message, bot_input: BotInput, now: dt.datetime, lease: dt.timedelta
+) -> None:
+    """The routing row of a message just stored; the caller holds the transaction that stored it."""
+    conn.execute(
+        insert(t.routing).values(
+            message_id=message.id,
+            conversation_id=message.conversation_id,
+            state=Routing.STORED.value,
+            bot_text=bot_input.text,
+            bot_metadata=json.dumps(bot_input.metadata) if bot_input.metadata else None,
+            attempts=0,
+            lease_until=now + lease,
+            updated_at=now,
+        )
+    )
+
+
+class RoutingStore:
+    def __init__(
+        self, engine: Engine, clock: Callable[[], dt.datetime] = utcnow, lease: dt.timedelta = dt.timedelta(seconds=60)
+    ) -> None:
+        self.engine = engine
+        self._clock = clock
+        self.lease = lease
+
+    async def take_next(self, conversation_id: str) -> Route | None:
+        """The conversation's oldest message not finished with, leased anew and its attempt counted.
+
+        The caller holds the conversation's lock, so messages of one conversation are taken one at a time, in order.
+        """
+
+        def take(conn: Connection) -> Route | None:
+            row = conn.execute(
+                select(t.routing)
+                .where(t.routing.c.conversation_id == conversation_id, t.routing.c.state.in_(PENDING))
+                .order_by(t.routing.c.message_id)
+                .limit(1)
+            ).first()
+            if row is None:
+                return None
+            now = self._clock()
+            conn.execute(
+                update(t.routing)
+                .where(t.routing.c.message_id == row.message_id)
+                .values(attempts=row.attempts + 1, lease_until=now + self.lease, updated_at=now)
+            )
+            metadata = json.loads(row.bot_metadata) if row.bot_metadata else None
+            bot_input = BotInput(row.bot_text, metadata)
+            return Route(row.message_id, row.conversation_id, Routing(row.state), bot_input, row.attempts + 1)
+
+        return await self._run(take)
+
+    async def advance(self, message_id: int, state: Routing, *, lease: dt.timedelta | None = None) -> None:
+        """Record how far the message got; `lease` extends the time this hub keeps it (a long wait for Rasa)."""
+
+        def advance(conn: Connection) -> None:
+            now = self._clock()
+            values: dict[str, Any] = {"state": state.value, "updated_at": now}
+            if lease is not None:
+                values["lease_until"] = now + lease
+            conn.execute(update(t.routing).where(t.routing.c.message_id == message_id).values(**values))
+
+        await self._run(advance)
+
+    async def store_replies(self, route: Route, replies: Iterable[NewMessage]) -> list[Message]:
+        """Store the bot's answer and mark the message `replied` in one transaction: a crash cannot store it twice.
+
+        The answer is stored only while the bot still has the conversation (an agent may have taken it meanwhile).
+        """
+        batch = list(replies)
+
+        def store(conn: Connection) -> list[Message]:
+            now = self._clock()
+            done = conn.execute(
+                update(t.routing)
+                .where(t.routing.c.message_id == route.message_id, t.routing.c.state.in_(PENDING))
+                .values(state=Routing.REPLIED.value, updated_at=now)
+            ).rowcount
+            still_bot = conn.execute(
+                select(t.conversations.c.id).where(
+                    t.conversations.c.id == route.conversation_id, t.conversations.c.state == State.BOT.value
+                )
+            ).first()
+            if not done or still_bot is None or not batch:
+                return []
+            return insert_messages(conn, route.conversation_id, batch, now)
+
+        return await self._run(store)
+
+    async def lapsed(self, limit: int = 200) -> list[str]:
+        """Conversations with a message whose lease has lapsed, claimed for this hub (each by one hub only)."""
+
+        def claim(conn: Connection) -> list[str]:
+            now = self._clock()
+            rows = conn.execute(
+                select(t.routing.c.conversation_id, func.min(t.routing.c.message_id))
+                .where(t.routing.c.state.in_(PENDING), t.routing.c.lease_until < now)
+                .group_by(t.routing.c.conversation_id)
+                .order_by(func.min(t.routing.c.message_id))
+                .limit(limit)
+            ).all()
+            claimed = []
+            for conversation_id, _first in rows:
+                taken = conn.execute(
+                    update(t.routing)
+                    .where(
+                        and_(
+                            t.routing.c.conversation_id == conversation_id,
+                            t.routing.c.state.in_(PENDING),
+                            t.routing.c.lease_until < now,
+                        )
+                    )
+                    .values(lease_until=now + self.lease)
+                ).rowcount
+                if taken:
+                    claimed.append(conversation_id)
+            return claimed
+
+        return await self._run(claim)
+
+    async def counts(self) -> dict[str, int]:
+        """Messages by routing state (the soak's and the health page's figures)."""
+
+        def count(conn: Connection) -> dict[str, int]:
+            rows = conn.execute(select(t.routing.c.state, func.count()).group_by(t.routing.c.state)).all()
+            return {state: 0 for state in Routing.words()} | {state: n for state, n in rows}
+
+        return await self._run(count)
+
+    async def _run(self, work: Callable[[Connection], T]) -> T:
+        return await in_transaction(self.engine, work)

@@ -1,0 +1,203 @@
+"""Nothing acknowledged is dropped: each stored customer message reaches the bot exactly once, in order, even when
+the hub that took it died, Rasa's answer was lost, or Rasa was down (real stores on SQLite, a fake Rasa)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select, update
+
+from bot.core.router import BOT_BACK, BOT_TROUBLE, STILL_WORKING
+from bot.domain.vocabulary import Reason, Routing, State
+from bot.store import schema as t
+from bot.store.records import NewMessage
+from bot.store.routing import BotInput, RoutingStore
+from bot.store.schema import utcnow
+from tests.inprocess import FakeRasa, says
+from tests.test_hub import Scene, in_scene, transcript
+
+
+async def left_by_a_dead_hub(scene: Scene, *texts: str, state: Routing = Routing.STORED) -> list[int]:
+    """Messages stored and acknowledged by a hub that died before it finished them: their leases have lapsed."""
+    ids = []
+    for text in texts:
+        message, _ = await scene.hub.conversations.add_customer_message(
+            scene.conversation.id, NewMessage("customer", text), BotInput(text, {"customer_id": "C1"})
+        )
+        ids.append(message.id)
+    with scene.hub.conversations.engine.begin() as conn:
+        conn.execute(
+            update(t.routing)
+            .where(t.routing.c.message_id.in_(ids))
+            .values(state=state.value, lease_until=utcnow().replace(year=2000))
+        )
+    return ids
+
+
+def routing_states(scene: Scene) -> list[str]:
+    with scene.hub.conversations.engine.connect() as conn:
+        return list(conn.execute(select(t.routing.c.state).order_by(t.routing.c.message_id)).scalars())
+
+
+def test_messages_a_dead_hub_stored_are_answered_once_each_in_order_by_the_next_sweep(tmp_path):
+    rasa = FakeRasa({"one": [says("first answer")], "two": [says("second answer")]})
+
+    async def story(scene: Scene) -> None:
+        await left_by_a_dead_hub(scene, "one", "two")
+        assert await scene.hub.router.sweep() == 1
+        await scene.hub.drain()
+        assert scene.rasa.texts() == ["one", "two"]
+        assert await transcript(scene) == [
+            ("customer", "one"),
+            ("customer", "two"),
+            ("bot", "first answer"),
+            ("bot", "second answer"),
+        ]
+        assert routing_states(scene) == ["answered", "answered"]
+        assert await scene.hub.router.sweep() == 0, "nothing is left to pick up"
+
+    in_scene(tmp_path, story, rasa)
+
+
+def test_a_turn_rasa_finished_before_the_hub_died_is_taken_from_the_tracker_not_asked_again(tmp_path):
+    rasa = FakeRasa({"where is my order": [says("It left the warehouse today.")]})
+
+    async def story(scene: Scene) -> None:
+        [message_id] = await left_by_a_dead_hub(scene, "where is my order", state=Routing.SENT)
+        rasa.turns[(scene.conversation.id, message_id)] = [{"text": "It left the warehouse today."}]
+        await scene.hub.router.sweep()
+        await scene.hub.drain()
+        assert scene.rasa.sent == [], "Rasa already answered this message once"
+        assert await transcript(scene) == [("customer", "where is my order"), ("bot", "It left the warehouse today.")]
+        assert routing_states(scene) == ["answered"]
+
+    in_scene(tmp_path, story, rasa)
+
+
+def test_a_message_sent_to_a_rasa_that_never_finished_the_turn_is_sent_again(tmp_path):
+    rasa = FakeRasa({"hello": [says("Hi!")]})
+
+    async def story(scene: Scene) -> None:
+        await left_by_a_dead_hub(scene, "hello", state=Routing.SENT)
+        await scene.hub.router.sweep()
+        await scene.hub.drain()
+        assert scene.rasa.texts() == ["hello"]
+        assert await transcript(scene) == [("customer", "hello"), ("bot", "Hi!")]
+
+    in_scene(tmp_path, story, rasa)
+
+
+def test_the_answers_stored_before_a_crash_are_not_stored_twice(tmp_path):
+    rasa = FakeRasa()
+
+    async def story(scene: Scene) -> None:
+        [message_id] = await left_by_a_dead_hub(scene, "hello", state=Routing.REPLIED)
+        rasa.turns[(scene.conversation.id, message_id)] = [{"text": "Hi!"}]
+        await scene.hub.conversations.add_messages(scene.conversation.id, [NewMessage("bot", "Hi!")])
+        await scene.hub.router.sweep()
+        await scene.hub.drain()
+        assert await transcript(scene) == [("customer", "hello"), ("bot", "Hi!")]
+        assert routing_states(scene) == ["answered"]
+
+    in_scene(tmp_path, story, rasa)
+
+
+def test_when_rasas_answer_is_lost_the_customer_hears_it_is_still_coming_then_gets_it_once(tmp_path):
+    rasa = FakeRasa({"cancel my order": [says("Your order is cancelled.")]})
+    rasa.lose_answers = True
+
+    async def story(scene: Scene) -> None:
+        await scene.hub.receive(scene.conversation, "cancel my order", "c-1")
+        await scene.hub.drain()
+        assert scene.rasa.texts() == ["cancel my order"], "asked once: the turn happened"
+        assert await transcript(scene) == [
+            ("customer", "cancel my order"),
+            ("system", STILL_WORKING),
+            ("bot", "Your order is cancelled."),
+        ], "never told it failed, since it did not"
+        assert (await scene.conversation_now()).state == State.BOT
+        assert routing_states(scene) == ["answered"]
+
+    in_scene(tmp_path, story, rasa, RASA_TURN_DEADLINE_SECONDS="5")
+
+
+def test_a_turn_that_never_finishes_before_the_deadline_goes_to_a_person(tmp_path):
+    rasa = FakeRasa()
+    rasa.lose_answers = True
+
+    async def never(sender_id: str, hub_message_id: int) -> None:
+        return None
+
+    rasa.turn = never  # type: ignore[method-assign]
+
+    async def story(scene: Scene) -> None:
+        await scene.hub.receive(scene.conversation, "hello", "c-1")
+        await scene.hub.drain()
+        assert [text for _, text in await transcript(scene)][:3] == ["hello", STILL_WORKING, BOT_TROUBLE]
+        now = await scene.conversation_now()
+        assert (now.state, now.reason) == (State.QUEUED, Reason.BOT_ERROR)
+        assert routing_states(scene) == ["handed_over"]
+
+    in_scene(tmp_path, story, rasa, RASA_TURN_DEADLINE_SECONDS="2")
+
+
+def test_rasa_down_hands_over_and_once_rasa_is_back_the_next_message_goes_to_the_bot(tmp_path):
+    rasa = FakeRasa({"still there?": [says("Yes! How can I help?")]})
+    rasa.down = True
+
+    async def story(scene: Scene) -> None:
+        await scene.hub.receive(scene.conversation, "hello", "c-1")
+        await scene.hub.drain()
+        now = await scene.conversation_now()
+        assert (now.state, now.reason) == (State.QUEUED, Reason.BOT_ERROR)
+        assert ("system", BOT_TROUBLE) in await transcript(scene)
+
+        rasa.down = False
+        await scene.hub.receive(scene.conversation, "still there?", "c-2")
+        await scene.hub.drain()
+        assert (await scene.conversation_now()).state == State.BOT
+        assert (await transcript(scene))[-2:] == [("system", BOT_BACK), ("bot", "Yes! How can I help?")]
+        assert routing_states(scene) == ["handed_over", "answered"]
+
+    in_scene(tmp_path, story, rasa)
+
+
+def test_a_queued_customer_who_asked_for_a_person_stays_with_people_when_they_write(tmp_path):
+    async def story(scene: Scene) -> None:
+        await scene.queued(reason="requested")
+        await scene.hub.receive(scene.conversation, "are you there?", "c-1")
+        await scene.hub.drain()
+        assert scene.rasa.sent == []
+        assert (await scene.conversation_now()).state == State.QUEUED
+        assert routing_states(scene) == ["handed_over"]
+
+    in_scene(tmp_path, story)
+
+
+def test_a_message_a_live_hub_is_working_on_is_not_swept(tmp_path):
+    gate = asyncio.Event()
+
+    async def slow(sender_id: str, text: str, metadata: dict) -> list:
+        await gate.wait()
+        return [{"text": "done"}]
+
+    async def story(scene: Scene) -> None:
+        await scene.hub.receive(scene.conversation, "hello", "c-1")
+        await asyncio.sleep(0.1)
+        assert await scene.hub.router.sweep() == 0, "its lease runs: the hub that took it is on it"
+        gate.set()
+        await scene.hub.drain()
+        assert scene.rasa.texts() == ["hello"]
+
+    in_scene(tmp_path, story, FakeRasa(responder=slow))
+
+
+def test_two_hubs_sweeping_at_once_claim_each_conversation_once(tmp_path):
+    async def story(scene: Scene) -> None:
+        await left_by_a_dead_hub(scene, "hello")
+        other = RoutingStore(scene.hub.conversations.engine)
+        first, second = await asyncio.gather(scene.hub.conversations.routing.lapsed(), other.lapsed())
+        assert sorted(first + second) == [scene.conversation.id]
+        await scene.hub.router.route(scene.conversation.id)
+
+    in_scene(tmp_path, story)
