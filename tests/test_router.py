@@ -201,3 +201,21 @@ def test_two_hubs_sweeping_at_once_claim_each_conversation_once(tmp_path):
         await scene.hub.router.route(scene.conversation.id)
 
     in_scene(tmp_path, story)
+
+
+def test_a_stopping_hub_waits_for_a_slow_turn_only_so_long_and_leaves_it_to_the_next_hub(tmp_path):
+    never = asyncio.Event()
+
+    async def stuck(sender_id: str, text: str, metadata: dict) -> list:
+        await never.wait()
+        return []
+
+    async def story(scene: Scene) -> None:
+        await scene.hub.receive(scene.conversation, "hello", "c-1")
+        await asyncio.sleep(0.1)
+        started = asyncio.get_running_loop().time()
+        await scene.hub.drain(timeout=0.5)
+        assert asyncio.get_running_loop().time() - started < 2
+        assert routing_states(scene) == ["sent"], "still to be finished: the next hub's sweep takes it"
+
+    in_scene(tmp_path, story, FakeRasa(responder=stuck))

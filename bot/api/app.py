@@ -45,6 +45,8 @@ DEMO_AGENTS = (
     ("demo.supervisor", "Alex (demo supervisor)", "supervisor"),
     ("demo.trainer", "Robin (demo trainer)", "trainer"),
 )
+SHUTDOWN_DRAIN_SECONDS = 10.0
+"""How long a stopping hub lets the messages in flight finish; the rest the next hub picks up."""
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
     "frame-ancestors 'none'",
@@ -102,7 +104,7 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub",
 
     @app.after_server_stop
     async def stop(app: Sanic, _loop: object) -> None:
-        await app.ctx.hub.drain()
+        await app.ctx.hub.drain(timeout=SHUTDOWN_DRAIN_SECONDS)
         await app.ctx.rasa.close()
         await app.ctx.http.aclose()
 

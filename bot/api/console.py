@@ -165,7 +165,7 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
             "messages": [m.to_json() for m in await hub.conversations.messages(conversation_id)],
             "handoff": handoff.to_json() if handoff else None,
             "notes": await hub.conversations.notes.of(conversation_id),
-            "order_actions": await hub.conversations.order_actions(conversation_id),
+            "order_actions": await desk.taken(conversation_id),
         }
         | panel
     )

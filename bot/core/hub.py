@@ -126,10 +126,20 @@ class Hub:
         else:
             await self.publish_state(current)
 
-    async def drain(self) -> None:
-        """Wait for every message being routed (for shutdown and tests)."""
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait for every message being routed (for shutdown and tests); past `timeout`, stop waiting and cancel
+        them: their routing rows stay, and the next hub's sweep takes them up (a shutdown must not wait out a
+        slow Rasa turn)."""
+        loop = asyncio.get_running_loop()
+        until = None if timeout is None else loop.time() + timeout
         while self._routing:
-            await asyncio.gather(*list(self._routing), return_exceptions=True)
+            left = None if until is None else until - loop.time()
+            if left is not None and left <= 0:
+                for task in list(self._routing):
+                    task.cancel()
+                await asyncio.gather(*list(self._routing), return_exceptions=True)
+                return
+            await asyncio.wait(list(self._routing), timeout=left)
 
     async def agent_left(self, agent_id: int) -> None:
         """Mark the agent offline and tell waiting customers, in a task of its own: the agent's socket handler

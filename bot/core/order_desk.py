@@ -145,6 +145,10 @@ class OrderDesk:
         handoff = await self._conversations.handoff(current.handoff_id) if current.handoff_id else None
         return Verification.of(handoff.packet if handoff else {})
 
+    async def taken(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The money actions agents took in the conversation, for the console."""
+        return await self._log.of(conversation_id)
+
     async def panel(self, agent: Agent, conversation_id: str, packet: Mapping[str, Any]) -> dict[str, Any]:
         """The console's order card: the packet's order (personal details only if verified), who is verified,
         and what this agent may still give."""

@@ -32,7 +32,6 @@ from bot.store.records import (
     conversation_from,
     handoff_from,
     insert_messages,
-    iso,
     message_from,
 )
 from bot.store.routing import BotInput, RoutingStore, insert_route
@@ -394,27 +393,6 @@ class ConversationStore:
                 .limit(limit)
             ).all()
             return [(r.resolved_at - r.claimed_at).total_seconds() for r in rows]
-
-        return await self._run(load)
-
-    async def order_actions(self, conversation_id: str) -> list[dict[str, Any]]:
-        def load(conn: Connection) -> list[dict[str, Any]]:
-            rows = conn.execute(
-                select(t.order_actions, t.agents.c.display_name)
-                .join(t.agents, t.agents.c.id == t.order_actions.c.agent_id)
-                .where(t.order_actions.c.conversation_id == conversation_id)
-                .order_by(t.order_actions.c.id)
-            ).all()
-            return [
-                {
-                    "kind": r.kind,
-                    "result": r.result,
-                    "reason": r.reason,
-                    "agent_name": r.display_name,
-                    "at": iso(r.created_at),
-                }
-                for r in rows
-            ]
 
         return await self._run(load)
 

@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.domain.errors import FrontlineError
 from bot.store import schema as t
 from bot.store.database import in_transaction
+from bot.store.records import iso
 from bot.store.schema import utcnow
 
 T = TypeVar("T")
@@ -107,6 +108,29 @@ class OrderActionLog:
     async def given(self, caps: Sequence[Cap]) -> list[Decimal]:
         """What was already given under each cap, in order (reservations still under way included)."""
         return await self._run(lambda conn: [_given(conn, cap) for cap in caps])
+
+    async def of(self, conversation_id: str) -> list[dict[str, Any]]:
+        """What agents did in the conversation, oldest first, with who did it (the console's record)."""
+
+        def load(conn: Connection) -> list[dict[str, Any]]:
+            rows = conn.execute(
+                select(t.order_actions, t.agents.c.display_name)
+                .join(t.agents, t.agents.c.id == t.order_actions.c.agent_id)
+                .where(t.order_actions.c.conversation_id == conversation_id)
+                .order_by(t.order_actions.c.id)
+            ).all()
+            return [
+                {
+                    "kind": r.kind,
+                    "result": r.result,
+                    "reason": r.reason,
+                    "agent_name": r.display_name,
+                    "at": iso(r.created_at),
+                }
+                for r in rows
+            ]
+
+        return await self._run(load)
 
     def _insert(self, conn: Connection, action: OrderAction, result: str) -> int:
         row = conn.execute(
