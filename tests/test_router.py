@@ -102,14 +102,14 @@ def test_the_answers_stored_before_a_crash_are_not_stored_twice(tmp_path):
     in_scene(tmp_path, story, rasa)
 
 
-def test_when_rasas_answer_is_lost_the_customer_hears_it_is_still_coming_then_gets_it_once(tmp_path):
+def test_a_slow_turn_is_waited_for_the_customer_hears_the_bot_is_still_on_it_then_gets_one_answer(tmp_path):
     rasa = FakeRasa({"cancel my order": [says("Your order is cancelled.")]})
-    rasa.lose_answers = True
+    rasa.delay = 1.5
 
     async def story(scene: Scene) -> None:
         await scene.hub.receive(scene.conversation, "cancel my order", "c-1")
         await scene.hub.drain()
-        assert scene.rasa.texts() == ["cancel my order"], "asked once: the turn happened"
+        assert scene.rasa.texts() == ["cancel my order"], "asked once, and not hung up on"
         assert await transcript(scene) == [
             ("customer", "cancel my order"),
             ("system", STILL_WORKING),
@@ -118,10 +118,24 @@ def test_when_rasas_answer_is_lost_the_customer_hears_it_is_still_coming_then_ge
         assert (await scene.conversation_now()).state == State.BOT
         assert routing_states(scene) == ["answered"]
 
-    in_scene(tmp_path, story, rasa, RASA_TURN_DEADLINE_SECONDS="5")
+    in_scene(tmp_path, story, rasa, RASA_TIMEOUT_MS="300")
 
 
-def test_a_turn_that_never_finishes_before_the_deadline_goes_to_a_person(tmp_path):
+def test_a_turn_past_the_deadline_that_rasa_did_finish_is_taken_from_the_tracker(tmp_path):
+    rasa = FakeRasa({"cancel my order": [says("Your order is cancelled.")]})
+    rasa.lose_answers = True
+
+    async def story(scene: Scene) -> None:
+        await scene.hub.receive(scene.conversation, "cancel my order", "c-1")
+        await scene.hub.drain()
+        assert scene.rasa.texts() == ["cancel my order"]
+        assert await transcript(scene) == [("customer", "cancel my order"), ("bot", "Your order is cancelled.")]
+        assert routing_states(scene) == ["answered"]
+
+    in_scene(tmp_path, story, rasa)
+
+
+def test_a_turn_rasa_never_finishes_by_the_deadline_goes_to_a_person(tmp_path):
     rasa = FakeRasa()
     rasa.lose_answers = True
 
@@ -133,12 +147,22 @@ def test_a_turn_that_never_finishes_before_the_deadline_goes_to_a_person(tmp_pat
     async def story(scene: Scene) -> None:
         await scene.hub.receive(scene.conversation, "hello", "c-1")
         await scene.hub.drain()
-        assert [text for _, text in await transcript(scene)][:3] == ["hello", STILL_WORKING, BOT_TROUBLE]
+        assert [text for _, text in await transcript(scene)][:2] == ["hello", BOT_TROUBLE]
         now = await scene.conversation_now()
         assert (now.state, now.reason) == (State.QUEUED, Reason.BOT_ERROR)
         assert routing_states(scene) == ["handed_over"]
 
-    in_scene(tmp_path, story, rasa, RASA_TURN_DEADLINE_SECONDS="2")
+    in_scene(tmp_path, story, rasa)
+
+
+def test_a_silent_turn_an_action_failed_in_hands_over_rather_than_leave_the_customer_hanging(tmp_path):
+    async def story(scene: Scene) -> None:
+        await scene.hub.receive(scene.conversation, "where is my order", "c-1")
+        await scene.hub.drain()
+        assert ("system", BOT_TROUBLE) in await transcript(scene)
+        assert (await scene.conversation_now()).state == State.QUEUED
+
+    in_scene(tmp_path, story, FakeRasa(default=[]))
 
 
 def test_rasa_down_hands_over_and_once_rasa_is_back_the_next_message_goes_to_the_bot(tmp_path):

@@ -74,7 +74,9 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub",
         app.ctx.agents = AgentStore(engine)
         app.ctx.login_attempts = LoginAttempts(engine, settings.login_limits)
         app.ctx.canned_replies = CannedReplies(engine)
-        app.ctx.rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
+        app.ctx.rasa = rasa or RasaClient(
+            settings.rasa_url, settings.rasa_token, settings.rasa_timeout, turn_deadline=settings.rasa_turn_deadline
+        )
         app.ctx.hub = Hub(settings, conversations, app.ctx.agents, app.ctx.rasa, EventBus())
         app.ctx.order_desk = OrderDesk(order_system(), conversations, desk_limits(settings))
         app.ctx.http = httpx.AsyncClient(timeout=2.0)

@@ -306,7 +306,7 @@ class Hub:
         await self.ask_feedback(conversation, f"{agent.display_name} has marked this as resolved.")
         await self.publish_state(conversation)
         await self.bus.publish(QUEUE_TOPIC, {"type": "resolved", "conversation_id": conversation_id})
-        await self._hand_back_to_rasa(conversation)
+        self.router.in_turn(conversation.id, self._hand_back_to_rasa(conversation))
         if self.settings.auto_assign:
             await self.assign_waiting()
 

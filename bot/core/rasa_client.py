@@ -26,8 +26,8 @@ class RasaUnavailable(FrontlineError):
 
 
 class RasaTimeout(RasaUnavailable):
-    """Rasa took the message but did not answer in time: the turn may still finish (the hub then reads the
-    answer from the tracker), so the customer is not told it failed."""
+    """Rasa took the message but did not answer by the turn's deadline (longer than Rasa's own limit on
+    actions); the hub looks in the tracker once more before it calls the turn failed."""
 
     code = "rasa_timeout"
 
@@ -51,9 +51,11 @@ class RasaApi(Protocol):
 
 
 class RasaClient:
-    def __init__(self, url: str, token: str, timeout: float) -> None:
+    def __init__(self, url: str, token: str, timeout: float, turn_deadline: float | None = None) -> None:
+        """`timeout` bounds the API calls; `turn_deadline` how long a message's request stays open. It must stay
+        open for the whole turn: Rasa's web server cancels a turn whose client hung up, actions half done."""
         self._token = token
-        self._timeout = timeout
+        self._turn_deadline = turn_deadline or timeout
         self._client = httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)))
 
     async def send(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -63,11 +65,13 @@ class RasaClient:
             body["metadata"] = metadata
         started = time.perf_counter()
         try:
-            response = await self._client.post("/webhooks/rest/webhook", json=body)
+            response = await self._client.post(
+                "/webhooks/rest/webhook", json=body, timeout=httpx.Timeout(self._turn_deadline, connect=2.0)
+            )
             response.raise_for_status()
             replies = response.json()
         except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout) as exc:
-            raise RasaTimeout(f"{exc.__class__.__name__} after {self._timeout:.0f} s") from exc
+            raise RasaTimeout(f"{exc.__class__.__name__} after {self._turn_deadline:.0f} s") from exc
         except (httpx.HTTPError, ValueError) as exc:
             raise RasaUnavailable(f"{exc.__class__.__name__}: {exc}") from exc
         if not isinstance(replies, list):

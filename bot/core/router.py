@@ -7,10 +7,11 @@ already `sent` is first looked up in Rasa's tracker: when Rasa finished that tur
 instead of asking again, so the customer gets exactly one answer.
 
 Timeouts, from the inside out: each call of the action server to the shop API gives up after SHOP_API_TIMEOUT;
-Rasa gives the action server 5 minutes; the hub waits RASA_TIMEOUT_MS for the reply, then tells the customer it is
-still working and reads the tracker until RASA_TURN_DEADLINE_SECONDS, which is longer than Rasa's own limit. So the
-customer is told the bot failed only when Rasa's connection broke (its turn is lost with it) or Rasa itself gave
-up, never about something that then happened.
+Rasa gives the action server 5 minutes; the hub keeps its request open until RASA_TURN_DEADLINE_SECONDS, longer
+than that (hanging up would make Rasa's web server cancel the turn, actions half done), and past RASA_TIMEOUT_MS
+tells the customer the bot is still on it. So the customer is told the bot failed only when Rasa's connection
+broke (its turn is lost with it), Rasa ended the turn without a word, or Rasa itself gave up; never about
+something that then happened.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ BOT_TROUBLE = (
 BOT_BACK = "Our assistant is working again and will carry on here. A person is still one tap away."
 SILENT_TURN = "Rasa ended the turn without a word (an action failed: Rasa drops its events and carries on)"
 """Every turn of our bot says something; a silent one would leave the customer at a dead end."""
-TRACKER_POLL_SECONDS = 1.0
 RECOVERY_ATTEMPTS = 3
 """How often a message is retried while Rasa cannot even be asked whether it answered, before a person gets it."""
 
@@ -58,12 +58,23 @@ class Router:
         self._spawn = spawn
         self._sweeper: asyncio.Task[None] | None = None
         settings = hub.settings
-        self._deadline = settings.rasa_turn_deadline
+        self._patience = settings.rasa_timeout
+        self._renew_every = max(1.0, settings.rasa_timeout / 2)
         self._sweep_every = settings.routing_sweep_seconds
         hub.conversations.routing.lease = dt.timedelta(seconds=settings.rasa_timeout + 5)
 
     def route_soon(self, conversation_id: str) -> None:
         self._spawn(self.route(conversation_id))
+
+    def in_turn(self, conversation_id: str, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` (a call to Rasa about the conversation) in the background, in order with its messages: an
+        agent's request does not wait on Rasa, and the customer's next message reaches Rasa after it."""
+
+        async def in_order() -> None:
+            async with self._locks.hold(conversation_id):
+                await work
+
+        self._spawn(in_order())
 
     async def route(self, conversation_id: str) -> None:
         """Route the conversation's messages that are not finished with, oldest first."""
@@ -151,7 +162,11 @@ class Router:
         return current
 
     async def _ask(self, conversation: Conversation, route: Route) -> list[dict[str, Any]] | None:
-        """Send the message to Rasa; its reply items, or None when the customer was handed to a person."""
+        """Send the message to Rasa; its reply items, or None when the customer was handed to a person.
+
+        The request stays open until Rasa answers (Rasa drops a turn whose client hung up): past RASA_TIMEOUT_MS
+        the customer hears the bot is still on it, and the lease is renewed so no other hub takes the message.
+        """
         hub = self._hub
         routing = hub.conversations.routing
         await routing.advance(route.message_id, Routing.SENT)
@@ -165,33 +180,41 @@ class Router:
             "hub_message_id": route.message_id,
         }
         async with self._gate.asking():
+            sending = asyncio.ensure_future(hub.rasa.send(conversation.id, route.bot_input.text, metadata))
             try:
-                return await hub.rasa.send(conversation.id, route.bot_input.text, metadata)
+                await self._while_waiting(conversation, route, sending)
+                return await sending
             except RasaTimeout as exc:
-                logger.warning("conversation=%s rasa is slow: %s; waiting for the turn to finish", conversation.id, exc)
-                await hub.say(conversation, "system", STILL_WORKING)
                 failure: RasaUnavailable = exc
             except RasaUnavailable as exc:
                 await self._bot_failed(conversation, route, exc)
                 return None
-        replies = await self._wait_for_turn(conversation, route)
-        if replies is None:
-            await self._bot_failed(conversation, route, failure)
-        return replies
-
-    async def _wait_for_turn(self, conversation: Conversation, route: Route) -> list[dict[str, Any]] | None:
-        """Read the tracker until Rasa has finished the turn, or until the deadline."""
-        routing = self._hub.conversations.routing
-        loop = asyncio.get_running_loop()
-        until = loop.time() + self._deadline
-        while loop.time() < until:
-            await asyncio.sleep(TRACKER_POLL_SECONDS)
-            await routing.advance(route.message_id, Routing.SENT, lease=routing.lease)
-            with contextlib.suppress(RasaUnavailable):
-                replies = await self._hub.rasa.turn(conversation.id, route.message_id)
-                if replies is not None:
-                    return replies
+            finally:
+                sending.cancel()
+        with contextlib.suppress(RasaUnavailable):
+            replies = await hub.rasa.turn(conversation.id, route.message_id)
+            if replies is not None:
+                return replies
+        await self._bot_failed(conversation, route, failure)
         return None
+
+    async def _while_waiting(self, conversation: Conversation, route: Route, sending: asyncio.Future[Any]) -> None:
+        """Until Rasa answers: say once that the bot is still on it, and keep renewing this hub's lease."""
+        routing = self._hub.conversations.routing
+        told = False
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while not sending.done():
+            waited = loop.time() - started
+            step = self._patience - waited if not told else self._renew_every
+            await asyncio.wait({sending}, timeout=max(0.0, min(step, self._renew_every)))
+            if sending.done():
+                return
+            await routing.advance(route.message_id, Routing.SENT, lease=routing.lease)
+            if not told and loop.time() - started >= self._patience:
+                logger.warning("conversation=%s rasa is slow; the turn goes on", conversation.id)
+                await self._hub.say(conversation, "system", STILL_WORKING)
+                told = True
 
     async def _deliver(self, conversation: Conversation, route: Route, replies: list[dict[str, Any]]) -> None:
         hub = self._hub

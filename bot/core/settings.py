@@ -136,7 +136,7 @@ class HubSettings:
             rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
             rasa_token=env.get("RASA_TOKEN", DEV_RASA_TOKEN),
             actions_url=env.get("ACTIONS_URL", "http://127.0.0.1:5055").rstrip("/"),
-            rasa_timeout=float(_int(env, "RASA_TIMEOUT_MS", 20000)) / 1000,
+            rasa_timeout=float(_int(env, "RASA_TIMEOUT_MS", 10000)) / 1000,
             rasa_turn_deadline=float(_int(env, "RASA_TURN_DEADLINE_SECONDS", RASA_ACTION_TIMEOUT_SECONDS + 30)),
             routing_sweep_seconds=float(_int(env, "ROUTING_SWEEP_MS", 5000)) / 1000,
             channel_secret=env.get("CHANNEL_SECRET", DEV_CHANNEL_SECRET),
