@@ -126,6 +126,11 @@ def test_the_hub_killed_between_ack_and_answer_gives_exactly_one_answer_after_re
         for id_, sender, text in hub_messages(stack, customer.conversation_id)
         if id_ > ack["id"] and sender == "bot"
     ]
+    stored = sum(sender == "customer" for _, sender, _ in hub_messages(stack, customer.conversation_id))
+    print(
+        f"\nFAULT hub SIGKILL ({'Rasa answered the dead hub' if rasa_got_it else 'never reached Rasa'}): "
+        f"acked 1, stored {stored}, Rasa asked {len(asked)}, answers {len(hub_answer)} of {len(rasa_answer)} said"
+    )
     assert rasa_answer and hub_answer == rasa_answer, "the customer got that one answer, once"
     assert [m["text"] for m in customer.messages("bot")] == rasa_answer
     assert routing_states(stack)[ack["id"]] in {"answered", "handed_over"}
@@ -156,6 +161,11 @@ def test_rasa_killed_mid_turn_the_customer_is_told_and_handed_over_and_after_res
 
     customer = asyncio.run(scenario())
     said = [text for _, sender, text in hub_messages(stack, customer.conversation_id) if sender == "customer"]
+    print(
+        f"\nFAULT Rasa SIGKILL: sent 3, stored {len(said)}, told "
+        f"{sum(m['text'] == BOT_TROUBLE for m in customer.messages('system'))}x, bot answers after restart "
+        f"{len(customer.messages('bot'))}"
+    )
     assert said == [TRACK, "are you still there?", "what are your delivery options?"], "nothing lost"
     assert customer.messages("bot"), "the bot answers again"
 
@@ -182,4 +192,9 @@ def test_the_action_server_killed_mid_turn_the_customer_is_told_and_the_bot_answ
 
     customer = asyncio.run(scenario())
     said = [text for _, sender, text in hub_messages(stack, customer.conversation_id) if sender == "customer"]
+    print(
+        f"\nFAULT action server SIGKILL: sent 2, stored {len(said)}, told "
+        f"{sum(m['text'] == BOT_TROUBLE for m in customer.messages('system'))}x, bot answers after restart "
+        f"{len(customer.messages('bot'))}"
+    )
     assert said == [TRACK, "what are your delivery options?"], "nothing lost"
