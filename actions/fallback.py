@@ -3,13 +3,15 @@
 A miss is `nlu_fallback` (the FallbackClassifier was unsure) or `out_of_scope` (the model recognised a
 question no shop answers). The first miss is answered by a rule with `utter_what_i_can_do`; a rule sends a
 miss right after that answer to `action_fallback`. `action_core_fallback` answers when no policy is sure
-what to do next, so the customer never meets silence.
+what to do next, so the customer never meets silence; like Rasa's own default fallback it then takes the message
+back (`UserUtteranceReverted`), or the unsure policies would predict it again and again until Rasa's circuit
+breaker stops the turn (ten answers in one turn, then silence: seen in the soak).
 """
 
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -31,4 +33,4 @@ class ActionCoreFallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         dispatcher.utter_message(response="utter_what_i_can_do")
-        return []
+        return [UserUtteranceReverted()]

@@ -283,7 +283,7 @@ def database(kind: str, workdir: Path) -> Iterator[str]:
         yield f"sqlite:///{workdir / 'frontline.db'}"
 
 
-def run_one(kind: str, customers: int, minutes: float, seed: int) -> dict[str, Any]:
+def run_one(kind: str, customers: int, minutes: float, seed: int, keep_logs: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as url:
         workdir = Path(tmp)
         template = workdir / "template.db"
@@ -303,7 +303,7 @@ def run_one(kind: str, customers: int, minutes: float, seed: int) -> dict[str, A
         finally:
             stack.stop()
             engine.dispose()
-            if failed(report):
+            if keep_logs or failed(report):
                 keep = RESULTS.parent / f"soak-{kind}-logs"
                 keep.mkdir(parents=True, exist_ok=True)
                 for log in workdir.glob("*.log"):
@@ -376,11 +376,12 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep-logs", action="store_true", help="keep the stack's logs even when nothing failed")
     args = parser.parse_args()
     if args.customers < 1 or args.minutes <= 0:
         parser.error("--customers and --minutes must be positive")
     kinds = ("sqlite", "postgres") if args.database == "both" else (args.database,)
-    reports = [run_one(kind, args.customers, args.minutes, args.seed) for kind in kinds]
+    reports = [run_one(kind, args.customers, args.minutes, args.seed, args.keep_logs) for kind in kinds]
     print(table(reports))
     save(reports)
     print(f"written to {RESULTS}")

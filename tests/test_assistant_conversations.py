@@ -28,6 +28,20 @@ def chat(assistant: RasaStack, *messages: str) -> list[list[dict]]:
     return [assistant.say(sender, message) for message in messages]
 
 
+def test_a_task_asked_again_inside_another_tasks_form_gets_one_answer_not_a_loop(assistant):
+    """Found by the soak: the core fallback repeated itself until Rasa's circuit breaker, then the bot fell
+    silent."""
+    turns = chat(
+        assistant,
+        "send me a copy of invoice #48213",
+        "track my package",
+        "do you ship to Canada",
+        "track my package",
+        "hi",
+    )
+    assert all(1 <= len(replies) <= 3 for replies in turns), [len(replies) for replies in turns]
+
+
 def test_tracking_with_the_number_in_the_first_message(assistant):
     (reply,) = chat(assistant, "where is my order 00123842?")
     assert "on its way with DHL" in texts(reply)

@@ -391,7 +391,12 @@ class Hub:
         try:
             await self.rasa.append_events(conversation.id, events)
         except Exception as exc:  # the customer is served either way: log and carry on
-            logger.warning("conversation=%s could not update Rasa after the human stretch: %s", conversation.id, exc)
+            logger.warning(
+                "conversation=%s could not update Rasa after the human stretch: %s %s",
+                conversation.id,
+                type(exc).__name__,
+                exc,
+            )
 
     async def say(
         self, conversation: Conversation, sender: str, text: str, payload: dict[str, Any] | None = None

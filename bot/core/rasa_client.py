@@ -103,6 +103,7 @@ class RasaClient:
             params={"include_events": "NONE"},
             headers=self._auth(),
             json=events,
+            timeout=httpx.Timeout(self._turn_deadline, connect=2.0),
         )
         response.raise_for_status()
 
