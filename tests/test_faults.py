@@ -136,18 +136,33 @@ def test_the_hub_killed_between_ack_and_answer_gives_exactly_one_answer_after_re
     assert routing_states(stack)[ack["id"]] in {"answered", "handed_over"}
 
 
+async def killed_mid_turn(stack: RasaStack, to_actions: FaultProxy, victim: str) -> CustomerClient:
+    """A customer asks something that needs an action; `victim` is SIGKILLed while Rasa waits on the action
+    server. Returns once the customer has been told the bot is in trouble."""
+    customer = CustomerClient(stack.hub_url)
+    await customer.connect()
+    to_actions.hold = 5.0
+    assert (await customer.say(TRACK))["type"] == "ack"
+    await asyncio.to_thread(to_actions.wait_until_held)
+    stack.kill(victim)
+    to_actions.hold = 0.0
+    await customer.wait_for(system_said(BOT_TROUBLE), timeout=60)
+    return customer
+
+
+def report(fault: str, stack: RasaStack, customer: CustomerClient) -> list[str]:
+    """What the customer wrote, as stored; the fault's counts printed (`pytest -s`)."""
+    said = [text for _, sender, text in hub_messages(stack, customer.conversation_id) if sender == "customer"]
+    told = sum(m["text"] == BOT_TROUBLE for m in customer.messages("system"))
+    print(f"\nFAULT {fault}: stored {len(said)}, told {told}x, bot answers {len(customer.messages('bot'))}")
+    return said
+
+
 def test_rasa_killed_mid_turn_the_customer_is_told_and_handed_over_and_after_restart_the_bot_answers(stack, to_actions):
     stack.start_hub({"ROUTING_SWEEP_MS": "300"})
 
     async def scenario() -> CustomerClient:
-        customer = CustomerClient(stack.hub_url)
-        await customer.connect()
-        to_actions.hold = 5.0
-        assert (await customer.say(TRACK))["type"] == "ack"
-        await asyncio.to_thread(to_actions.wait_until_held)
-        stack.kill("rasa")
-        to_actions.hold = 0.0
-        await customer.wait_for(system_said(BOT_TROUBLE), timeout=30)
+        customer = await killed_mid_turn(stack, to_actions, "rasa")
         await customer.wait_for(lambda e: e["type"] == "state" and e["state"] == "queued", timeout=10)
         assert (await customer.say("are you still there?"))["type"] == "ack", "stored while Rasa is down"
 
@@ -160,12 +175,7 @@ def test_rasa_killed_mid_turn_the_customer_is_told_and_handed_over_and_after_res
         return customer
 
     customer = asyncio.run(scenario())
-    said = [text for _, sender, text in hub_messages(stack, customer.conversation_id) if sender == "customer"]
-    print(
-        f"\nFAULT Rasa SIGKILL: sent 3, stored {len(said)}, told "
-        f"{sum(m['text'] == BOT_TROUBLE for m in customer.messages('system'))}x, bot answers after restart "
-        f"{len(customer.messages('bot'))}"
-    )
+    said = report("Rasa SIGKILL (3 sent)", stack, customer)
     assert said == [TRACK, "are you still there?", "what are your delivery options?"], "nothing lost"
     assert customer.messages("bot"), "the bot answers again"
 
@@ -174,15 +184,7 @@ def test_the_action_server_killed_mid_turn_the_customer_is_told_and_the_bot_answ
     stack.start_hub({"ROUTING_SWEEP_MS": "300"})
 
     async def scenario() -> CustomerClient:
-        customer = CustomerClient(stack.hub_url)
-        await customer.connect()
-        to_actions.hold = 3.0
-        assert (await customer.say(TRACK))["type"] == "ack"
-        await asyncio.to_thread(to_actions.wait_until_held)
-        stack.kill("actions")
-        to_actions.hold = 0.0
-        await customer.wait_for(system_said(BOT_TROUBLE), timeout=60)
-
+        customer = await killed_mid_turn(stack, to_actions, "actions")
         await asyncio.to_thread(stack.start_actions)
         seen = len(customer.events)
         assert (await customer.say("what are your delivery options?"))["type"] == "ack"
@@ -191,10 +193,5 @@ def test_the_action_server_killed_mid_turn_the_customer_is_told_and_the_bot_answ
         return customer
 
     customer = asyncio.run(scenario())
-    said = [text for _, sender, text in hub_messages(stack, customer.conversation_id) if sender == "customer"]
-    print(
-        f"\nFAULT action server SIGKILL: sent 2, stored {len(said)}, told "
-        f"{sum(m['text'] == BOT_TROUBLE for m in customer.messages('system'))}x, bot answers after restart "
-        f"{len(customer.messages('bot'))}"
-    )
+    said = report("action server SIGKILL (2 sent)", stack, customer)
     assert said == [TRACK, "what are your delivery options?"], "nothing lost"
