@@ -124,9 +124,9 @@ def test_automatic_assignment_gives_work_to_online_agents_up_to_their_capacity(f
     assert [c["id"] for c in mine["waiting"]] == [last.conversation_id]
 
 
-@pytest.mark.parametrize("env", [{"RASA_URL": "http://127.0.0.1:9"}, {"RASA_TIMEOUT_MS": "1"}])
-def test_when_rasa_is_down_or_too_slow_the_customer_is_queued_politely(fresh_hub, env):
-    hub = fresh_hub(**env)
+def test_when_rasa_is_down_the_customer_is_queued_politely(fresh_hub):
+    """A slow Rasa is no longer a failure (the hub waits out the turn: tests/test_router.py, tests/test_faults.py)."""
+    hub = fresh_hub(RASA_URL="http://127.0.0.1:9")
 
     async def scenario():
         customer = CustomerClient(hub.hub_url)

@@ -49,6 +49,13 @@ def review_hub(assistant: RasaStack, project_copy: Path) -> Iterator[RasaStack]:
         assistant.stop_hub()
 
 
+def model_in(project: Path) -> Path:
+    """The trained model copied into the hub's project: a reload loads only what is in its models/."""
+    (project / "models").mkdir(exist_ok=True)
+    shutil.copyfile(MODEL, project / "models" / MODEL.name)
+    return project / "models" / MODEL.name
+
+
 def run(scenario):
     return asyncio.run(scenario())
 
@@ -187,7 +194,7 @@ def test_labelled_messages_export_to_valid_training_data_without_personal_data(r
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
-def test_a_model_reload_while_customers_write_loses_no_message_and_hands_nobody_over(review_hub):
+def test_a_model_reload_while_customers_write_loses_no_message_and_hands_nobody_over(review_hub, project_copy):
     questions = {
         "how long does delivery take?": "working day",
         "which payment methods do you accept": "PayPal",
@@ -221,7 +228,7 @@ def test_a_model_reload_while_customers_write_loses_no_message_and_hands_nobody_
             await trainer.login("demo.trainer")
             writing = [asyncio.create_task(customer_writes()) for _ in range(3)]
             await asyncio.sleep(1.0)
-            reload = await reload_model(trainer.http, str(MODEL))
+            reload = await reload_model(trainer.http, str(model_in(project_copy)))
             conversations = await asyncio.gather(*writing)
         finally:
             await trainer.close()
