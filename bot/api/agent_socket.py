@@ -54,8 +54,8 @@ async def agent_socket(request: Request, ws: Websocket) -> None:
     subscription = hub.bus.subscribe(QUEUE_TOPIC, agent_topic(agent.id))
     outbox = SocketOutbox(ws)
     outbox.start()
-    outbox.put({"type": "hello", "agent": agent.to_json()})
     await agents.seen(agent.id)
+    outbox.put({"type": "hello", "agent": agent.to_json()})  # after `seen`: hello means "you count as online"
     await hub.announce_queue()
     if request.app.ctx.settings.auto_assign:
         await hub.assign_waiting()
