@@ -20,7 +20,8 @@ import httpx
 
 from bot.core.model_reload import ModelOutsideModels, confined_model
 from bot.core.production_guard import check_hub_start
-from bot.core.rasa_client import RasaClient, RasaUnavailable
+from bot.core.rasa_client import RasaUnavailable
+from bot.core.rasa_servers import connect_rasa
 from bot.core.report_tables import TABLES, Period, ReportError, format_table
 from bot.core.review_inbox import ReviewInbox
 from bot.core.secrets_file import write_secrets
@@ -189,7 +190,7 @@ async def _reload(args: argparse.Namespace, settings: HubSettings) -> int:
             response = await client.post(hub, json={"model_file": model})
         except httpx.ConnectError:
             print("no hub running: loading the model straight into Rasa (no conversations to protect)")
-            rasa = RasaClient(settings.rasa_url, settings.rasa_token, 600.0)
+            rasa = connect_rasa(settings, timeout=600.0)
             try:
                 name = await rasa.replace_model(model)
             except RasaUnavailable as exc:

@@ -104,6 +104,25 @@ def test_online_means_seen_recently_and_able_to_take_conversations(agents, clock
     assert run(agents.online()) == []
 
 
+def test_an_agent_stays_online_until_their_last_console_closes_on_whichever_hub(agents, clock):
+    jo = run(agents.add("jo", "Jo", "long enough!", "agent"))
+    run(agents.seen(jo.id, "console-on-hub-a"))
+    run(agents.seen(jo.id, "console-on-hub-b"))
+    run(agents.gone(jo.id, "console-on-hub-a"))
+    assert [a.username for a in run(agents.online())] == ["jo"], "her console on hub B is still open"
+    run(agents.gone(jo.id, "console-on-hub-b"))
+    assert run(agents.online()) == []
+
+
+def test_a_console_that_stopped_beating_does_not_keep_its_agent_online(agents, clock):
+    jo = run(agents.add("jo", "Jo", "long enough!", "agent"))
+    run(agents.seen(jo.id, "crashed-hub-console"))
+    clock.now += dt.timedelta(minutes=5)
+    run(agents.seen(jo.id, "new-console"))
+    run(agents.gone(jo.id, "new-console"))
+    assert run(agents.online()) == []
+
+
 def test_a_storm_of_logins_hashes_on_two_threads_of_its_own_and_leaves_the_sql_threads_free(agents):
     jo = run(agents.add("jo", "Jo", "long enough!", "agent"))
 

@@ -180,3 +180,17 @@ def test_login_limits_and_the_heartbeat_can_be_set_but_the_heartbeat_stays_under
     assert HubSettings.from_env({"AGENT_HEARTBEAT_SECONDS": "1"}).heartbeat_seconds == 1
     with pytest.raises(ConfigurationError, match="AGENT_HEARTBEAT_SECONDS"):
         HubSettings.from_env({"AGENT_HEARTBEAT_SECONDS": "60"})
+
+
+def test_a_hub_runs_alone_unless_a_redis_url_is_given():
+    assert HubSettings.from_env({}).redis_url == ""
+    settings = HubSettings.from_env({"REDIS_URL": "redis://10.0.0.5:6379/2", "REDIS_PREFIX": "shop-eu"})
+    assert (settings.redis_url, settings.redis_prefix) == ("redis://10.0.0.5:6379/2", "shop-eu")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("REDIS_URL", "10.0.0.5:6379"), ("REDIS_PREFIX", "a b"), ("REDIS_PREFIX", "")]
+)
+def test_a_bad_redis_setting_names_the_variable(name, value):
+    with pytest.raises(ConfigurationError, match=name):
+        HubSettings.from_env({name: value})

@@ -20,7 +20,7 @@ from sanic.server.websockets.impl import WebsocketImplProtocol as Websocket
 from bot.api.console import SESSION_COOKIE, is_own_origin
 from bot.channels.socket_outbox import SocketOutbox
 from bot.core.events import LOGGED_OUT, QUEUE_TOPIC, agent_topic, conversation_topic, notes_topic
-from bot.domain.tokens import digest
+from bot.domain.tokens import digest, new_token
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +49,12 @@ async def agent_socket(request: Request, ws: Websocket) -> None:
         await ws.send(json.dumps({"type": "error", "code": "unauthenticated", "message": "Please log in."}))
         await ws.close(code=SESSION_ENDED, reason="unauthenticated")
         return
-    hub, session = request.app.ctx.hub, digest(token)
+    hub, session, console = request.app.ctx.hub, digest(token), new_token()[:32]
     heartbeat_seconds = request.app.ctx.settings.heartbeat_seconds
     subscription = hub.bus.subscribe(QUEUE_TOPIC, agent_topic(agent.id))
     outbox = SocketOutbox(ws)
     outbox.start()
-    await agents.seen(agent.id)
+    await agents.seen(agent.id, console)
     outbox.put({"type": "hello", "agent": agent.to_json()})  # after `seen`: hello means "you count as online"
     await hub.announce_queue()
     if request.app.ctx.settings.auto_assign:
@@ -76,7 +76,7 @@ async def agent_socket(request: Request, ws: Websocket) -> None:
                 logger.info("agent=%s socket closed: session ended", agent.username)
                 outbox.close(SESSION_ENDED, "session ended")
                 return
-            await agents.seen(agent.id)
+            await agents.seen(agent.id, console)
 
     async def read() -> None:
         while True:
@@ -101,4 +101,4 @@ async def agent_socket(request: Request, ws: Websocket) -> None:
             task.cancel()
         subscription.close()
         await outbox.finish()
-        await hub.agent_left(agent.id)
+        await hub.agent_left(agent.id, console)

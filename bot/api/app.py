@@ -21,11 +21,12 @@ from bot.channels.telegram.channel import CHANNEL as TELEGRAM
 from bot.channels.telegram.channel import WEBHOOK_PATH, TelegramChannel
 from bot.channels.telegram.webhook import telegram_webhook
 from bot.channels.web import customer_socket
-from bot.core.events import EventBus
+from bot.core.coordination import coordination
 from bot.core.hub import Hub
 from bot.core.model_reload import ModelReloader
 from bot.core.order_desk import OrderDesk, desk_limits
-from bot.core.rasa_client import RasaApi, RasaClient
+from bot.core.rasa_client import RasaApi
+from bot.core.rasa_servers import connect_rasa
 from bot.core.review_inbox import ReviewInbox
 from bot.core.service_report import ServiceReport
 from bot.core.settings import HubSettings
@@ -74,10 +75,19 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub",
         app.ctx.agents = AgentStore(engine)
         app.ctx.login_attempts = LoginAttempts(engine, settings.login_limits)
         app.ctx.canned_replies = CannedReplies(engine)
-        app.ctx.rasa = rasa or RasaClient(
-            settings.rasa_url, settings.rasa_token, settings.rasa_timeout, turn_deadline=settings.rasa_turn_deadline
+        app.ctx.rasa = rasa or connect_rasa(settings)
+        app.ctx.coordination = shared = coordination(settings)
+        await shared.start()
+        app.ctx.hub = Hub(
+            settings,
+            conversations,
+            app.ctx.agents,
+            app.ctx.rasa,
+            shared.bus,
+            locks=shared.locks,
+            gate=shared.gate,
+            leases=shared.leases,
         )
-        app.ctx.hub = Hub(settings, conversations, app.ctx.agents, app.ctx.rasa, EventBus())
         app.ctx.order_desk = OrderDesk(order_system(), conversations, desk_limits(settings))
         app.ctx.http = httpx.AsyncClient(timeout=2.0)
         app.ctx.review = ReviewInbox(engine, settings.review_confidence)
@@ -107,6 +117,7 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub",
     @app.after_server_stop
     async def stop(app: Sanic, _loop: object) -> None:
         await app.ctx.hub.drain(timeout=SHUTDOWN_DRAIN_SECONDS)
+        await app.ctx.coordination.close()
         await app.ctx.rasa.close()
         await app.ctx.http.aclose()
 

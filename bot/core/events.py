@@ -1,7 +1,7 @@
 """Live events between the hub's parts: a customer's socket, the agents' consoles, the queue.
 
-Topics are strings (`conversation:<id>`, `queue`, `agent:<id>`). This bus lives in one process; a Redis
-publish/subscribe bus with the same two methods lets several hubs share it (docs/architecture.md, scaling plan).
+Topics are strings (`conversation:<id>`, `queue`, `agent:<id>`). This bus lives in one process; with several hubs
+`RedisEventBus` (bot/core/redis_events.py), the same API over Redis publish/subscribe, takes its place.
 """
 
 from __future__ import annotations
@@ -54,8 +54,16 @@ class Subscription:
 
 
 class EventBus:
+    """The bus of one hub process: an event reaches the subscribers of its topic in this process."""
+
     def __init__(self) -> None:
         self._subscribers: defaultdict[str, set[Subscription]] = defaultdict(set)
+
+    async def start(self) -> None:
+        """Nothing to connect to in one process; the shared bus connects here."""
+
+    async def close(self) -> None:
+        """Nothing to let go of in one process."""
 
     def subscribe(self, *topics: str) -> Subscription:
         subscription = Subscription(self, set(topics))
@@ -64,6 +72,10 @@ class EventBus:
         return subscription
 
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
+        self.deliver(topic, event)
+
+    def deliver(self, topic: str, event: dict[str, Any]) -> None:
+        """Hand the event to this process's subscribers of `topic`."""
         for subscription in list(self._subscribers.get(topic, ())):
             subscription.deliver(event)
 

@@ -12,6 +12,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from bot.core.events import QUEUE_TOPIC, EventBus, agent_topic, conversation_topic, notes_topic
+from bot.core.leases import Leases, LocalLeases
 from bot.core.queue import HandoffQueue
 from bot.core.rasa_client import RasaApi
 from bot.core.router import Router
@@ -63,13 +64,17 @@ class Hub:
         bus: EventBus,
         locks: ConversationLocks | None = None,
         gate: BotGate | None = None,
+        leases: Leases | None = None,
     ) -> None:
-        """`locks` and `gate` default to this process's own; a shared store can stand in for them."""
+        """`locks`, `gate` and `leases` default to this process's own; with several hubs, shared ones through
+        Redis stand in for them (bot/core/coordination.py)."""
         self.settings = settings
         self.conversations = conversations
         self.agents = agents
         self.rasa = rasa
         self.bus = bus
+        self.leases: Leases = leases or LocalLeases()
+        """One holder at a time of a named thing across hubs (a Telegram chat's delivery, Telegram's polling)."""
         self.queue = HandoffQueue(conversations, agents, settings.business_hours)
         self._gate = gate or LocalBotGate()
         self._routing: set[asyncio.Task[None]] = set()
@@ -141,13 +146,13 @@ class Hub:
                 return
             await asyncio.wait(list(self._routing), timeout=left)
 
-    async def agent_left(self, agent_id: int) -> None:
+    async def agent_left(self, agent_id: int, console: str | None = None) -> None:
         """Mark the agent offline and tell waiting customers, in a task of its own: the agent's socket handler
         that calls this is cancelled when the connection drops, and must not drop the update with it."""
-        await asyncio.shield(self._spawn(self._agent_gone(agent_id)))
+        await asyncio.shield(self._spawn(self._agent_gone(agent_id, console)))
 
-    async def _agent_gone(self, agent_id: int) -> None:
-        await self.agents.gone(agent_id)
+    async def _agent_gone(self, agent_id: int, console: str | None) -> None:
+        await self.agents.gone(agent_id, console)
         await self.announce_queue()
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:

@@ -15,6 +15,8 @@ logger = logging.getLogger(__name__)
 
 ADMIN_JWT_SECONDS = 60
 """Life of the token the hub signs for each call to Rasa's HTTP API: short, as it is a bearer credential."""
+UNREACHABLE = (httpx.ConnectError, httpx.ConnectTimeout)
+"""Failures before Rasa saw the request at all."""
 
 
 class RasaUnavailable(FrontlineError):
@@ -23,6 +25,10 @@ class RasaUnavailable(FrontlineError):
     status = 503
     code = "rasa_unavailable"
     public_message = "The assistant is not answering; try again shortly."
+
+
+class RasaUnreachable(RasaUnavailable):
+    """No connection to Rasa at all, so it never saw the request: another Rasa server may safely take it."""
 
 
 class RasaTimeout(RasaUnavailable):
@@ -72,6 +78,8 @@ class RasaClient:
             replies = response.json()
         except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout) as exc:
             raise RasaTimeout(f"{exc.__class__.__name__} after {self._turn_deadline:.0f} s") from exc
+        except UNREACHABLE as exc:
+            raise RasaUnreachable(f"{exc.__class__.__name__}: {exc}") from exc
         except (httpx.HTTPError, ValueError) as exc:
             raise RasaUnavailable(f"{exc.__class__.__name__}: {exc}") from exc
         if not isinstance(replies, list):
@@ -93,6 +101,8 @@ class RasaClient:
             )
             response.raise_for_status()
             events = response.json().get("events") or []
+        except UNREACHABLE as exc:
+            raise RasaUnreachable(f"{exc.__class__.__name__}: {exc}") from exc
         except (httpx.HTTPError, ValueError, AttributeError) as exc:
             raise RasaUnavailable(f"{exc.__class__.__name__}: {exc}") from exc
         return replies_after(events, hub_message_id)
@@ -113,6 +123,8 @@ class RasaClient:
             response = await self._client.put(
                 "/model", headers=self._auth(), json={"model_file": model_file}, timeout=timeout
             )
+        except UNREACHABLE as exc:
+            raise RasaUnreachable(f"{exc.__class__.__name__}: {exc}") from exc
         except httpx.HTTPError as exc:
             raise RasaUnavailable(f"{exc.__class__.__name__}: {exc}") from exc
         if response.status_code >= 400:

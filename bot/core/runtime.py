@@ -1,8 +1,8 @@
-"""What a hub keeps in its own memory: the order of each conversation's messages, and the gate that pauses
-the bot while Rasa swaps its model.
+"""The order of each conversation's messages, and the gate that pauses the bot while Rasa swaps its model.
 
-Both sit behind these small interfaces so that, with several hubs, a shared store (Redis locks, a shared
-gate) can replace the per-process versions without touching the hub (docs/architecture.md, scaling plan).
+Both sit behind these small interfaces: one hub keeps them in its own memory (`LocalConversationLocks`,
+`LocalBotGate`); several hubs share them through Redis (`LeaseConversationLocks` on `RedisLeases`, and
+`RedisBotGate` in bot/core/redis_gate.py), built by bot/core/coordination.py.
 """
 
 from __future__ import annotations
@@ -13,6 +13,12 @@ import weakref
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
+
+from bot.core.leases import Leases
+
+CONVERSATION_LEASE_SECONDS = 15.0
+"""Term of a conversation's lease across hubs, renewed every third of it while held: a dead hub's turn lapses
+this long after it died, and then another hub carries the conversation on."""
 
 
 class ConversationLocks(Protocol):
@@ -39,6 +45,26 @@ class LocalConversationLocks:
         if lock is None:
             lock = self._locks[conversation_id] = asyncio.Lock()
         return lock
+
+
+class LeaseConversationLocks:
+    """One conversation's turn at a time across hubs: this process's lock first (so its own waiters queue here, in
+    order, and only one of them asks Redis), then the conversation's shared lease, renewed while held."""
+
+    def __init__(self, leases: Leases, seconds: float = CONVERSATION_LEASE_SECONDS) -> None:
+        self._leases = leases
+        self._seconds = seconds
+        self._local = LocalConversationLocks()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, conversation_id: str) -> AsyncIterator[object]:
+        lease_name = conversation_lease(conversation_id)
+        async with self._local.hold(conversation_id), self._leases.hold(lease_name, self._seconds) as lease:
+            yield lease
+
+
+def conversation_lease(conversation_id: str) -> str:
+    return f"conversation:{conversation_id}"
 
 
 class LocalBotGate:

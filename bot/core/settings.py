@@ -125,6 +125,11 @@ class HubSettings:
     feedback_questions: tuple[str, ...]
     project_dir: Path
     telegram: TelegramSettings
+    redis_url: str
+    """Empty: this hub runs alone and coordinates in its own memory. Set (redis://host:6379/0): several hubs share
+    the event bus, the per-conversation order, the reload gate and Telegram's leases through this Redis."""
+    redis_prefix: str
+    """Prefix of every Redis key and channel: one Redis can serve several shops (or test runs)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HubSettings:
@@ -163,6 +168,8 @@ class HubSettings:
             feedback_questions=_feedback_questions(env.get("FEEDBACK_QUESTIONS", "csat")),
             project_dir=Path(env.get("FRONTLINE_PROJECT_DIR", str(PROJECT_ROOT))).resolve(),
             telegram=TelegramSettings.from_env(env),
+            redis_url=_redis_url(env),
+            redis_prefix=_redis_prefix(env),
         )
 
 
@@ -173,6 +180,20 @@ def _public_url(env: Mapping[str, str]) -> str:
     if parsed.scheme not in {"http", "https"} or not parsed.netloc or parsed.path or parsed.query:
         raise ConfigurationError(f"PUBLIC_URL must look like https://support.example.com, not {url!r}")
     return url
+
+
+def _redis_url(env: Mapping[str, str]) -> str:
+    url = env.get("REDIS_URL", "").strip()
+    if url and urlparse(url).scheme not in {"redis", "rediss", "unix"}:
+        raise ConfigurationError(f"REDIS_URL must look like redis://127.0.0.1:6379/0, not {url!r}")
+    return url
+
+
+def _redis_prefix(env: Mapping[str, str]) -> str:
+    prefix = env.get("REDIS_PREFIX", "frontline").strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", prefix):
+        raise ConfigurationError("REDIS_PREFIX may only use A-Z, a-z, 0-9, _, . and - (1-64 characters)")
+    return prefix
 
 
 def _heartbeat_seconds(env: Mapping[str, str]) -> int:

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -153,18 +153,35 @@ class AgentStore:
 
         return await self._run(end)
 
-    async def seen(self, agent_id: int) -> None:
-        """The agent's console is open; call at least every ONLINE_SECONDS."""
-        await self._run(
-            lambda conn: conn.execute(
-                update(t.agents).where(t.agents.c.id == agent_id).values(last_seen_at=self._clock())
-            )
-        )
+    async def seen(self, agent_id: int, console: str | None = None) -> None:
+        """The agent's console `console` is open; call at least every ONLINE_SECONDS."""
+        now = self._clock()
 
-    async def gone(self, agent_id: int) -> None:
-        await self._run(
-            lambda conn: conn.execute(update(t.agents).where(t.agents.c.id == agent_id).values(last_seen_at=None))
-        )
+        def note(conn: Connection) -> None:
+            conn.execute(update(t.agents).where(t.agents.c.id == agent_id).values(last_seen_at=now))
+            if console is None:
+                return
+            consoles = t.agent_consoles
+            mine = consoles.c.console_id == console
+            if not conn.execute(update(consoles).where(mine).values(seen_at=now)).rowcount:
+                conn.execute(insert(consoles).values(console_id=console, agent_id=agent_id, seen_at=now))
+
+        await self._run(note)
+
+    async def gone(self, agent_id: int, console: str | None = None) -> None:
+        """The console closed: the agent stays online while another of their consoles, on any hub, is open.
+        Without `console`, every console of theirs counts as closed (deactivation)."""
+        since = self._clock() - dt.timedelta(seconds=ONLINE_SECONDS)
+
+        def leave(conn: Connection) -> None:
+            consoles = t.agent_consoles
+            theirs = consoles.c.agent_id == agent_id
+            conn.execute(delete(consoles).where(theirs if console is None else consoles.c.console_id == console))
+            conn.execute(delete(consoles).where(theirs, consoles.c.seen_at < since))
+            latest = conn.execute(select(func.max(consoles.c.seen_at)).where(theirs)).scalar()
+            conn.execute(update(t.agents).where(t.agents.c.id == agent_id).values(last_seen_at=latest))
+
+        await self._run(leave)
 
     async def online(self) -> list[Agent]:
         """Agents who can take conversations and whose console was seen recently."""

@@ -145,6 +145,16 @@ agent_sessions = Table(
     Column("expires_at", DateTime, nullable=False),
 )
 
+agent_consoles = Table(
+    "hub_agent_consoles",
+    metadata,
+    Column("console_id", String(64), primary_key=True),
+    Column("agent_id", Integer, ForeignKey("hub_agents.id"), nullable=False, index=True),
+    Column("seen_at", DateTime, nullable=False),
+)
+"""Each open console of an agent, on whichever hub: the agent goes offline when the last one closes, not when one
+of several (two tabs, or a console moving from one hub to another) does."""
+
 login_attempts = Table(
     "hub_login_attempts",
     metadata,

@@ -1,0 +1,142 @@
+"""Several Rasa servers behind one hub: a conversation sticks to one, the next takes over only when that one cannot
+be reached (never after it may have seen the turn), a new model goes to all, the hub is healthy while any is."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from bot.core.rasa_client import RasaClient, RasaUnavailable, RasaUnreachable
+from bot.core.rasa_servers import RasaServers, connect_rasa, rasa_urls
+from tests.inprocess import hub_settings
+from tests.rasa_stack import free_port
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Server:
+    """One fake Rasa server behind httpx's MockTransport: answers as Rasa's REST channel and API do, or is
+    unreachable (every connection refused), or fails (500)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.unreachable = False
+        self.failing = False
+        self.requests: list[httpx.Request] = []
+        self.models: list[str] = []
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if self.unreachable:
+            raise httpx.ConnectError("connection refused", request=request)
+        self.requests.append(request)
+        if self.failing:
+            return httpx.Response(500, text="internal error")
+        if request.url.path == "/webhooks/rest/webhook":
+            return httpx.Response(200, json=[{"text": f"{self.name} answers"}])
+        if request.url.path == "/model":
+            self.models.append(request.read().decode())
+            return httpx.Response(204)
+        if request.url.path == "/status":
+            return httpx.Response(200, json={"model_file": "new.tar.gz"})
+        return httpx.Response(200, json={"events": []})
+
+    def client(self) -> RasaClient:
+        client = RasaClient(f"http://{self.name}.test", "token", timeout=5.0)
+        client._client = httpx.AsyncClient(
+            base_url=f"http://{self.name}.test", transport=httpx.MockTransport(self.handle)
+        )
+        return client
+
+    @property
+    def sent(self) -> int:
+        return sum(request.url.path == "/webhooks/rest/webhook" for request in self.requests)
+
+
+def pool(*names: str) -> tuple[RasaServers, list[Server]]:
+    servers = [Server(name) for name in names]
+    return RasaServers([server.client() for server in servers]), servers
+
+
+def test_a_conversation_goes_to_the_same_server_every_time_on_every_hub_and_conversations_spread():
+    one, _ = pool("r1", "r2", "r3")
+    other, _ = pool("r1", "r2", "r3")
+    ids = [f"conversation-{n}" for n in range(30)]
+    assert [one.preferred(i) for i in ids] == [other.preferred(i) for i in ids]
+    assert {one.preferred(i) for i in ids} == {0, 1, 2}
+
+    async def scenario() -> list[str]:
+        rasa, _ = pool("r1", "r2", "r3")
+        answers = [(await rasa.send("conversation-7", "hi"))[0]["text"] for _ in range(3)]
+        await rasa.close()
+        return answers
+
+    expected = f"r{one.preferred('conversation-7') + 1} answers"
+    assert asyncio.run(scenario()) == [expected] * 3
+
+
+def test_an_unreachable_server_hands_its_conversations_to_the_next_and_is_tried_last_for_a_while():
+    async def scenario() -> None:
+        rasa, servers = pool("r1", "r2")
+        conversation = next(f"c{n}" for n in range(100) if rasa.preferred(f"c{n}") == 0)
+        servers[0].unreachable = True
+        assert (await rasa.send(conversation, "hi"))[0]["text"] == "r2 answers"
+        assert await rasa.turn(conversation, 1) is None  # the tracker, read where the conversation went
+        assert await rasa.healthy(), "healthy while any server is"
+        assert servers[1].sent == 1 and len(servers[1].requests) >= 2
+        servers[0].unreachable = False  # back, but not tried first until DOWN_SECONDS have passed
+        assert (await rasa.send(conversation, "again"))[0]["text"] == "r2 answers"
+        assert servers[0].sent == 0
+        await rasa.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_server_that_may_have_seen_the_turn_is_not_asked_again_elsewhere():
+    async def scenario() -> None:
+        rasa, servers = pool("r1", "r2")
+        conversation = next(f"c{n}" for n in range(100) if rasa.preferred(f"c{n}") == 0)
+        servers[0].failing = True
+        with pytest.raises(RasaUnavailable) as failure:
+            await rasa.send(conversation, "hi")
+        assert not isinstance(failure.value, RasaUnreachable)
+        assert (servers[0].sent, servers[1].sent) == (1, 0), "a turn is never run twice"
+        await rasa.close()
+
+    asyncio.run(scenario())
+
+
+def test_when_no_server_can_be_reached_the_bot_is_unavailable_and_unhealthy():
+    async def scenario() -> None:
+        rasa = RasaServers([RasaClient(f"http://127.0.0.1:{free_port()}", "token", timeout=1.0) for _ in range(2)])
+        with pytest.raises(RasaUnreachable):
+            await rasa.send("c1", "hello")
+        assert not await rasa.healthy()
+        await rasa.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_new_model_goes_to_every_server_and_a_server_that_refuses_it_fails_the_reload():
+    async def scenario() -> None:
+        rasa, servers = pool("r1", "r2", "r3")
+        assert await rasa.replace_model("models/new.tar.gz") == "new.tar.gz"
+        assert all(len(server.models) == 1 and "new.tar.gz" in server.models[0] for server in servers)
+        servers[2].unreachable = True
+        with pytest.raises(RasaUnavailable, match="server 3"):
+            await rasa.replace_model("models/newer.tar.gz")
+        await rasa.close()
+
+    asyncio.run(scenario())
+
+
+def test_rasa_url_may_name_one_server_or_several(tmp_path):
+    assert rasa_urls(" http://r1:5005/ , http://r2:5005,") == ["http://r1:5005", "http://r2:5005"]
+    single = connect_rasa(hub_settings(tmp_path / "hub.db", RASA_URL="http://127.0.0.1:5005"))
+    several = connect_rasa(hub_settings(tmp_path / "hub.db", RASA_URL="http://127.0.0.1:5005,http://127.0.0.1:5006"))
+    assert isinstance(single, RasaClient)
+    assert isinstance(several, RasaServers) and len(several.servers) == 2
+    asyncio.run(single.close())
+    asyncio.run(several.close())
