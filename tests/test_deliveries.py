@@ -10,7 +10,7 @@ import pytest
 from bot.store.agents import AgentStore
 from bot.store.conversations import ConversationStore
 from bot.store.database import create_engine
-from bot.store.deliveries import DeliveryLog
+from bot.store.deliveries import Cursor, DeliveryLog
 from bot.store.records import Conversation, NewMessage
 
 
@@ -183,3 +183,40 @@ def test_a_queue_notice_for_an_untracked_conversation_is_not_kept(store, log):
 
     assert run(log.queue_notice(chat.id)) is None
     assert run(log.delivered_up_to(chat.id)) == 0
+
+
+def test_the_cursor_names_the_chat_and_how_far_it_was_sent_and_only_for_this_channel(store, log):
+    chat = conversation(store, "1")
+    assert run(log.cursor(chat.id)) is None
+
+    run(log.track(chat.id, "1"))
+    run(log.advance(chat.id, say(store, chat, "bot", "Hello")))
+
+    assert run(log.cursor(chat.id)) == Cursor("1", run(log.delivered_up_to(chat.id)))
+    assert run(DeliveryLog(store.engine, "web").cursor(chat.id)) is None
+
+
+def test_behind_lists_only_the_chats_owed_a_message_not_those_merely_with_people(store, log):
+    behind = conversation(store, "201")
+    run(log.track(behind.id, "201"))
+    say(store, behind, "agent", "I'm on it.")
+
+    queued = conversation(store, "202")
+    run(log.track(queued.id, "202"))
+    run(store.queue(queued.id, reason="requested", priority="normal", summary="s", packet={}, source="test"))
+
+    assert run(log.behind()) == [(behind.id, "201")]
+    assert sorted(run(log.owed())) == sorted([(behind.id, "201"), (queued.id, "202")])
+
+
+def test_a_queue_notice_is_replaced_only_by_whoever_saw_the_one_stored(store, log):
+    chat = conversation(store, "1")
+    run(log.track(chat.id, "1"))
+    first = {"position": 3, "wait_minutes": 7}
+    second = {"position": 1, "wait_minutes": None}
+
+    assert run(log.replace_queue_notice(chat.id, None, first))
+    assert not run(log.replace_queue_notice(chat.id, None, first))  # the other hub, a moment late
+    assert run(log.replace_queue_notice(chat.id, first, second))
+    assert not run(log.replace_queue_notice(chat.id, first, second))
+    assert run(log.queue_notice(chat.id)) == second

@@ -28,6 +28,7 @@ from bot.channels.telegram.delivery import (
     split_text,
     utf16_length,
 )
+from bot.core.leases import Lease, LocalLeases
 from bot.store.conversations import ConversationStore
 from bot.store.database import create_engine
 from bot.store.deliveries import DeliveryLog
@@ -397,7 +398,7 @@ def test_stored_messages_after_the_cursor_are_sent_in_order_and_the_customers_ow
         )
         await store.add_customer_message(conversation.id, NewMessage("customer", "Great, thanks"))
         last = (await store.messages(conversation.id))[-1]
-        delivery.wake(conversation.id, CHAT)
+        delivery.wake(conversation.id)
         await until(lambda: delivered(log, conversation, last))
         assert last.id > replies[-1].id
         return await log.delivered_up_to(conversation.id)
@@ -424,7 +425,7 @@ def test_an_agent_message_is_prefixed_with_the_agents_name(api, store, log):
                 NewMessage("agent", "Anything else?"),
             )
         )[-1]
-        delivery.wake(conversation.id, CHAT)
+        delivery.wake(conversation.id)
         await until(lambda: delivered(log, conversation, last))
 
     run_delivery(api, store, log, scenario)
@@ -441,7 +442,7 @@ def test_the_cursor_moves_only_after_telegram_accepted_the_message(api, store, l
         conversation = await chat_conversation(store, log)
         conversation_ids.append(conversation.id)
         [message] = await say(store, conversation, NewMessage("bot", "Your refund is on its way."))
-        delivery.wake(conversation.id, CHAT)
+        delivery.wake(conversation.id)
         await until(lambda: delivered(log, conversation, message))
         assert await log.delivered_up_to(conversation.id) == message.id
         return message
@@ -462,7 +463,7 @@ def test_network_drops_and_bad_gateways_are_retried_with_growing_backoff(api, st
     async def scenario(delivery: TelegramDelivery) -> None:
         conversation = await chat_conversation(store, log)
         [message] = await say(store, conversation, NewMessage("bot", "Your parcel is out for delivery."))
-        delivery.wake(conversation.id, CHAT)
+        delivery.wake(conversation.id)
         await until(lambda: delivered(log, conversation, message))
 
     run_delivery(api, store, log, scenario, sleep=waits)
@@ -481,7 +482,7 @@ def test_the_backoff_stops_growing_at_the_maximum(api, store, log):
     async def scenario(delivery: TelegramDelivery) -> None:
         conversation = await chat_conversation(store, log)
         [message] = await say(store, conversation, NewMessage("bot", "Still here."))
-        delivery.wake(conversation.id, CHAT)
+        delivery.wake(conversation.id)
         await until(lambda: delivered(log, conversation, message))
 
     run_delivery(api, store, log, scenario, sleep=waits, max_backoff=3.0)
@@ -499,14 +500,14 @@ def test_a_blocked_chat_is_given_up_on_without_holding_up_other_chats(api, store
         other = await chat_conversation(store, log, OTHER_CHAT)
         [lost] = await say(store, blocked, NewMessage("bot", "Your order shipped."))
         [sent] = await say(store, other, NewMessage("bot", "Your refund was approved."))
-        delivery.wake(blocked.id, CHAT)
-        delivery.wake(other.id, OTHER_CHAT)
+        delivery.wake(blocked.id)
+        delivery.wake(other.id)
         await until(lambda: delivered(log, blocked, lost))
         await until(lambda: delivered(log, other, sent))
 
         api.unblock(CHAT)
         [later] = await say(store, blocked, NewMessage("bot", "It arrives tomorrow."))
-        delivery.wake(blocked.id, CHAT)
+        delivery.wake(blocked.id)
         await until(lambda: delivered(log, blocked, later))
 
     run_delivery(api, store, log, scenario, sleep=waits)
@@ -525,7 +526,7 @@ def test_a_message_over_the_limit_arrives_in_two_pieces_with_the_keyboard_on_the
     async def scenario(delivery: TelegramDelivery) -> Message:
         conversation = await chat_conversation(store, log)
         [message] = await say(store, conversation, NewMessage("bot", text, {"buttons": buttons}))
-        delivery.wake(conversation.id, CHAT)
+        delivery.wake(conversation.id)
         await until(lambda: delivered(log, conversation, message))
         return message
 
@@ -546,7 +547,7 @@ def test_a_message_with_buttons_and_no_text_still_shows_its_buttons(api, store, 
     async def scenario(delivery: TelegramDelivery) -> None:
         conversation = await chat_conversation(store, log)
         [message] = await say(store, conversation, NewMessage("bot", " ", {"buttons": [{"title": "Yes"}]}))
-        delivery.wake(conversation.id, CHAT)
+        delivery.wake(conversation.id)
         await until(lambda: delivered(log, conversation, message))
 
     run_delivery(api, store, log, scenario)
@@ -562,7 +563,7 @@ def test_markup_characters_arrive_verbatim(api, store, log):
     async def scenario(delivery: TelegramDelivery) -> None:
         conversation = await chat_conversation(store, log)
         [message] = await say(store, conversation, NewMessage("agent", text, {"agent_name": "<Sam>"}))
-        delivery.wake(conversation.id, CHAT)
+        delivery.wake(conversation.id)
         await until(lambda: delivered(log, conversation, message))
 
     run_delivery(api, store, log, scenario)
@@ -576,7 +577,7 @@ def test_notices_are_sent_after_the_stored_messages(api, store, log):
     async def scenario(delivery: TelegramDelivery) -> None:
         conversation = await chat_conversation(store, log)
         await say(store, conversation, NewMessage("bot", "I'll get a person for you."))
-        delivery.notify(conversation.id, CHAT, "You're number 3 in line for a person from our team.")
+        delivery.notify(conversation.id, "You're number 3 in line for a person from our team.")
         await until(lambda: len(api.sent_texts(CHAT)) == 2)
 
     run_delivery(api, store, log, scenario)
@@ -594,11 +595,11 @@ def test_after_a_restart_only_what_was_not_yet_delivered_is_sent(api, store, log
         conversation = await chat_conversation(store, log)
         ids["conversation"] = conversation
         [first] = await say(store, conversation, NewMessage("bot", "One"))
-        delivery.wake(conversation.id, CHAT)
+        delivery.wake(conversation.id)
         await until(lambda: delivered(log, conversation, first))
         api.fail_next("sendMessage", 1, status=429, retry_after=30)
         await say(store, conversation, NewMessage("bot", "Two"), NewMessage("bot", "Three"))
-        delivery.wake(conversation.id, CHAT)
+        delivery.wake(conversation.id)
         await until(lambda: len(api.calls("sendMessage")) == 2 and api.calls("sendMessage")[1].status == 429)
         ids["cursor"] = await log.delivered_up_to(conversation.id)
         # the process dies while waiting out flood control
@@ -606,7 +607,7 @@ def test_after_a_restart_only_what_was_not_yet_delivered_is_sent(api, store, log
     async def after_the_restart(delivery: TelegramDelivery) -> None:
         conversation = ids["conversation"]
         [fourth] = await say(store, conversation, NewMessage("bot", "Four"))
-        delivery.wake(conversation.id, CHAT)
+        delivery.wake(conversation.id)
         await until(lambda: delivered(log, conversation, fourth))
 
     run_delivery(api, store, log, before_the_restart, sleep=forever)
@@ -625,7 +626,7 @@ def test_tracking_a_conversation_that_already_has_messages_does_not_resend_them(
         await say(store, conversation, NewMessage("bot", "Said in the web chat"), NewMessage("bot", "Also old"))
         await log.track(conversation.id, str(CHAT))
         [new] = await say(store, conversation, NewMessage("bot", "Said after tracking"))
-        delivery.wake(conversation.id, CHAT)
+        delivery.wake(conversation.id)
         await until(lambda: delivered(log, conversation, new))
 
     run_delivery(api, store, log, scenario)
@@ -650,7 +651,7 @@ def test_idle_returns_only_once_every_chat_was_sent_what_it_is_owed(api, store, 
         conversation = await chat_conversation(store, log)
         await say(store, conversation, NewMessage("bot", "One"), NewMessage("bot", "Two"))
         api.delay_next("sendMessage", 0.3)  # a slow answer: the sender is busy when idle() looks
-        delivery.wake(conversation.id, CHAT)
+        delivery.wake(conversation.id)
         await delivery.idle()
         return api.sent_texts(CHAT)
 
@@ -665,7 +666,7 @@ def test_a_chat_owed_more_than_one_page_of_messages_gets_all_of_them(api, store,
         conversation = await chat_conversation(store, log)
         waiting = await say(store, conversation, *[NewMessage("customer", f"hello? {n}") for n in range(500)])
         [answer] = await say(store, conversation, NewMessage("bot", "Sorry for the wait!"))
-        delivery.wake(conversation.id, CHAT)
+        delivery.wake(conversation.id)
         await until(lambda: delivered(log, conversation, waiting[-1]))  # every customer message was passed over
         with contextlib.suppress(AssertionError):
             await until(lambda: delivered(log, conversation, answer), timeout=0.5)
@@ -673,3 +674,115 @@ def test_a_chat_owed_more_than_one_page_of_messages_gets_all_of_them(api, store,
     run_delivery(api, store, log, scenario)
 
     assert api.sent_texts(CHAT) == ["Sorry for the wait!"]
+
+
+def test_two_senders_sharing_the_chat_lease_send_each_message_once_and_in_order(api, store, log):
+    """Two hubs' senders (one process here, sharing `LocalLeases` as hubs share Redis's) both woken each time."""
+    leases = LocalLeases()
+
+    async def scenario(first: TelegramDelivery) -> None:
+        bot = Bot(api.token, base_url=api.base_url)
+        await bot.initialize()
+        second = TelegramDelivery(bot, store, log, leases=leases, sleep=Waits())
+        try:
+            conversation = await chat_conversation(store, log)
+            for n in range(12):
+                await say(store, conversation, NewMessage("bot", f"line {n}"))
+                first.wake(conversation.id)
+                second.wake(conversation.id)
+            await first.idle()
+            await second.idle()
+        finally:
+            await second.close()
+            await bot.shutdown()
+
+    run_delivery(api, store, log, scenario, leases=leases)
+
+    assert api.sent_texts(CHAT) == [f"line {n}" for n in range(12)]
+
+
+class Lapsing:
+    """Leases whose renewals fail once `lapsed` is set: the lease expired while this hub was stalled. With
+    `releasing` set, handing a lease back waits on it (a slow Redis), and `released` says one is being handed back."""
+
+    def __init__(self) -> None:
+        self._leases = LocalLeases()
+        self.lapsed = False
+        self.releasing: asyncio.Event | None = None
+        self.released = asyncio.Event()
+
+    async def try_acquire(self, name: str, seconds: float) -> Lease | None:
+        lease = await self._leases.try_acquire(name, seconds)
+        return _Lapsing(lease, self) if lease is not None else None
+
+    def hold(self, name: str, seconds: float) -> contextlib.AbstractAsyncContextManager[Lease]:
+        return self._leases.hold(name, seconds)
+
+
+class _Lapsing:
+    def __init__(self, lease: Lease, owner: Lapsing) -> None:
+        self.name = lease.name
+        self._lease = lease
+        self._owner = owner
+
+    async def renew(self) -> bool:
+        return not self._owner.lapsed and await self._lease.renew()
+
+    async def release(self) -> None:
+        self._owner.released.set()
+        if self._owner.releasing is not None:
+            await self._owner.releasing.wait()
+        await self._lease.release()
+
+
+def test_a_sender_whose_lease_lapsed_stops_before_the_next_message(api, store, log):
+    leases = Lapsing()
+
+    async def scenario(delivery: TelegramDelivery) -> int:
+        conversation = await chat_conversation(store, log)
+        messages = await say(store, conversation, *[NewMessage("bot", f"line {n}") for n in range(5)])
+        api.delay_next("sendMessage", 0.3)
+        delivery.wake(conversation.id)
+        await until(lambda: api.calls("sendMessage"))
+        leases.lapsed = True  # while the first message is on its way
+        await until(lambda: delivered(log, conversation, messages[0]))
+        await asyncio.sleep(0.5)  # a sender still going would have sent the next one by now
+        return len(api.calls("sendMessage"))
+
+    assert run_delivery(api, store, log, scenario, leases=leases) == 1
+    assert api.sent_texts(CHAT) == ["line 0"]
+
+
+def test_closing_while_a_sender_hands_its_lease_back_ends_it_at_once(api, store, log):
+    leases = Lapsing()
+
+    async def scenario(delivery: TelegramDelivery) -> float:
+        leases.releasing = asyncio.Event()  # never set: the release hangs until the sender is cancelled
+        conversation = await chat_conversation(store, log)
+        await say(store, conversation, NewMessage("bot", "Bye for now."))
+        delivery.wake(conversation.id)
+        await asyncio.wait_for(leases.released.wait(), 5)
+        started = time.monotonic()
+        await asyncio.wait_for(delivery.close(), 5)
+        return time.monotonic() - started
+
+    assert run_delivery(api, store, log, scenario, leases=leases) < 1.0
+    assert api.sent_texts(CHAT) == ["Bye for now."]
+
+
+def test_a_sender_idle_for_long_ends_and_the_next_wake_starts_a_new_one(api, store, log, monkeypatch):
+    monkeypatch.setattr("bot.channels.telegram.delivery.IDLE_SECONDS", 0.05)
+
+    async def scenario(delivery: TelegramDelivery) -> None:
+        conversation = await chat_conversation(store, log)
+        [first] = await say(store, conversation, NewMessage("bot", "One"))
+        delivery.wake(conversation.id)
+        await until(lambda: delivered(log, conversation, first))
+        await until(lambda: not delivery._senders)  # it ended (and forgot the chat) after the idle time
+        [second] = await say(store, conversation, NewMessage("bot", "Two"))
+        delivery.wake(conversation.id)
+        await until(lambda: delivered(log, conversation, second))
+
+    run_delivery(api, store, log, scenario)
+
+    assert api.sent_texts(CHAT) == ["One", "Two"]

@@ -145,8 +145,7 @@ async def _holding(leases: Leases, name: str, seconds: float) -> AsyncIterator[L
         yield lease
     finally:
         renewing.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await renewing
+        await asyncio.wait({renewing})  # unlike awaiting it, never swallows a cancellation of this task
         with contextlib.suppress(RedisError):
             await lease.release()
 

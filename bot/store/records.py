@@ -173,7 +173,12 @@ def handoff_from(row: Row) -> Handoff:
 
 
 def insert_messages(conn: Connection, conversation_id: str, batch: list[NewMessage], now: dt.datetime) -> list[Message]:
-    """Store messages in order and touch the conversation; the caller holds the transaction."""
+    """Store messages in order and touch the conversation; the caller holds the transaction.
+
+    The conversation's row is touched first: on PostgreSQL that locks it until commit, so two writers of one
+    conversation take their message ids in commit order, and a reader that has seen id N never sees a smaller id
+    appear later (the Telegram cursor and the sockets' catch-up from `last_id` rely on it)."""
+    conn.execute(update(t.conversations).where(t.conversations.c.id == conversation_id).values(updated_at=now))
     stored = []
     for message in batch:
         new_id = conn.execute(
@@ -199,5 +204,4 @@ def insert_messages(conn: Connection, conversation_id: str, batch: list[NewMessa
                 now,
             )
         )
-    conn.execute(update(t.conversations).where(t.conversations.c.id == conversation_id).values(updated_at=now))
     return stored

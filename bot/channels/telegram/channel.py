@@ -6,6 +6,10 @@ Telegram only once it is stored). Each update becomes hub calls,
 exactly as the web widget's frames do: a message is stored first and routed after, a button tap reaches the
 bot as the button's payload, `/human` goes straight to the queue. What the hub says back goes out through
 `TelegramDelivery`, which retries until Telegram accepts it.
+
+Several hubs: one polls at a time (`PollingTurn`), or any serves the webhook. Every hub follows every Telegram
+conversation it learns of (at start from SQL, then from the `telegram:chats` announcements on the shared bus), so
+whichever hub sees a conversation's event can deliver it; the chat's lease decides which one sends.
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ from telegram import Message as TelegramMessage
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
-from bot.channels.telegram.delivery import QueueNotice, TelegramDelivery, parse_button_data, queue_notice
-from bot.channels.telegram.polling import UpdatePoller
-from bot.core.events import Subscription, conversation_topic
+from bot.channels.telegram.delivery import LEASE_SECONDS, TelegramDelivery, parse_button_data, queue_notice
+from bot.channels.telegram.followers import SWEEP_SECONDS, ChatFollowers
+from bot.channels.telegram.polling import POLLING_LEASE_SECONDS, PollingTurn, UpdatePoller
 from bot.core.hub import HUB_COMMANDS, HUMAN_PAYLOAD, Hub
+from bot.core.leases import Leases
 from bot.core.settings import TelegramSettings
 from bot.domain.vocabulary import State
 from bot.store.deliveries import DeliveryLog
@@ -64,18 +69,29 @@ def webhook_secret(settings: TelegramSettings, channel_secret: str) -> str:
 class TelegramChannel:
     """The Telegram side of the hub: turns updates into hub calls and hub events into chat messages."""
 
-    def __init__(self, hub: Hub, settings: TelegramSettings, deliveries: DeliveryLog) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        settings: TelegramSettings,
+        deliveries: DeliveryLog,
+        *,
+        lease_seconds: float = LEASE_SECONDS,
+        polling_lease_seconds: float = POLLING_LEASE_SECONDS,
+        sweep_seconds: float = SWEEP_SECONDS,
+    ) -> None:
         self._hub = hub
         self._settings = settings
         self.secret = webhook_secret(settings, hub.settings.channel_secret)
         request = HTTPXRequest(connection_pool_size=64, read_timeout=10.0, write_timeout=10.0, connect_timeout=5.0)
         self.bot = Bot(settings.token, base_url=f"{settings.api_url}/bot", request=request)
-        self._deliveries = deliveries
-        self.delivery = TelegramDelivery(self.bot, hub.conversations, deliveries)
-        self._subscription: Subscription = hub.bus.subscribe()
-        self._chats: dict[str, int] = {}
+        self._leases: Leases = hub.leases
+        self.delivery = TelegramDelivery(
+            self.bot, hub.conversations, deliveries, leases=self._leases, lease_seconds=lease_seconds
+        )
+        self.followers = ChatFollowers(hub.bus, deliveries, self.delivery, self._leases, sweep_seconds=sweep_seconds)
         self._tasks: list[asyncio.Task[None]] = []
-        self._poller: UpdatePoller | None = None
+        self._polling_lease_seconds = polling_lease_seconds
+        self.polling: PollingTurn | None = None
         self.running = False
 
     async def start(self) -> None:
@@ -89,28 +105,26 @@ class TelegramChannel:
             logger.error("Telegram channel is off: the Bot API at %s is unreachable (%s)", self._settings.api_url, exc)
             return
         self.running = True
-        self._tasks.append(asyncio.create_task(self._forward_events()))
-        for conversation_id, address in await self._deliveries.owed():
-            self._follow(conversation_id, int(address))
-            self.delivery.wake(conversation_id, int(address))
+        await self.followers.start()
         if self._settings.mode == "webhook":
             self._tasks.append(asyncio.create_task(self._register_webhook()))
         else:
-            self._poller = UpdatePoller(
-                self.bot, self.handle, timeout=self._settings.poll_timeout, allowed_updates=ALLOWED_UPDATES
-            )
-            self._poller.start()
+            self.polling = PollingTurn(self._leases, self._poller, lease_seconds=self._polling_lease_seconds)
+            self.polling.start()
         logger.info("Telegram channel on: @%s in %s mode", self.bot.username, self._settings.mode)
 
+    def _poller(self) -> UpdatePoller:
+        return UpdatePoller(self.bot, self.handle, timeout=self._settings.poll_timeout, allowed_updates=ALLOWED_UPDATES)
+
     async def stop(self) -> None:
-        if self._poller is not None:
-            await self._poller.stop()
+        if self.polling is not None:
+            await self.polling.stop()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.followers.stop()
         await self.delivery.close()
-        self._subscription.close()
         with contextlib.suppress(Exception):
             await self.bot.shutdown()
         self.running = False
@@ -182,7 +196,7 @@ class TelegramChannel:
                 line = "You're in line. Our team is not available right now; the next person will read your messages."
             else:
                 line = "You're in line for a person from our team; they'll be with you soon."
-            self.delivery.notify(current.id, self._chats[current.id], line)
+            self.delivery.notify(current.id, line)
 
     async def _on_attachment(self, conversation: Conversation, message: TelegramMessage, client_id: str) -> None:
         """Photos, voice, stickers: stored for the agents with their file id; the customer hears what the bot reads."""
@@ -256,41 +270,8 @@ class TelegramChannel:
             name = f"{name} (@{user.username})"
         customer = await self._hub.conversations.customer(CHANNEL, str(chat_id), name)
         conversation = await self._hub.conversations.current_conversation(customer)
-        if conversation.id not in self._chats:
-            await self._deliveries.track(conversation.id, str(chat_id))
-            self._follow(conversation.id, chat_id)
+        await self.followers.track(conversation.id, chat_id)
         return conversation
-
-    def _follow(self, conversation_id: str, chat_id: int) -> None:
-        if conversation_id not in self._chats:
-            self._chats[conversation_id] = chat_id
-            self._subscription.add(conversation_topic(conversation_id))
-
-    async def _forward_events(self) -> None:
-        async for event in self._subscription:
-            try:
-                await self._on_event(event)
-            except Exception:  # one bad event must not stop delivery to every chat
-                logger.exception("telegram channel could not handle event %s", event.get("type"))
-
-    async def _on_event(self, event: dict[str, Any]) -> None:
-        conversation_id = event.get("conversation_id") or (event.get("message") or {}).get("conversation_id")
-        chat_id = self._chats.get(str(conversation_id))
-        if chat_id is None:
-            return
-        kind = event.get("type")
-        if kind == "message":
-            self.delivery.wake(conversation_id, chat_id)
-        elif kind == "typing":
-            await self.delivery.typing(chat_id)
-        elif kind == "state" and event.get("state") == "queued" and event.get("queue"):
-            previous = QueueNotice.from_json(await self._deliveries.queue_notice(conversation_id))
-            notice = queue_notice(previous, event["queue"])
-            if notice is not None:
-                await self._deliveries.set_queue_notice(conversation_id, notice[0].to_json())
-                self.delivery.notify(conversation_id, chat_id, notice[1])
-        elif kind == "state":
-            await self._deliveries.set_queue_notice(conversation_id, None)
 
     async def _register_webhook(self) -> None:
         url = f"{self._settings.webhook_url}{WEBHOOK_PATH}"
@@ -321,11 +302,12 @@ def _describe(message: TelegramMessage, kind: str) -> tuple[str, dict[str, Any]]
     file_id = getattr(media, "file_id", None)
     details: dict[str, Any] = {"type": kind, "file_id": file_id}
     label = kind.replace("_", " ")
-    if kind == "document" and getattr(media, "file_name", None):
-        details["file_name"] = media.file_name
-        label = f"document {media.file_name}"
-    if kind == "sticker" and getattr(media, "emoji", None):
-        label = f"sticker {media.emoji}"
+    file_name, emoji = getattr(media, "file_name", None), getattr(media, "emoji", None)
+    if kind == "document" and file_name:
+        details["file_name"] = file_name
+        label = f"document {file_name}"
+    if kind == "sticker" and emoji:
+        label = f"sticker {emoji}"
     return f"{label}, Telegram file id {file_id}", details
 
 

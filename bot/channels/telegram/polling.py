@@ -6,6 +6,11 @@ moves the offset as soon as it has fetched a batch, so an update the hub then fa
 the offset moves past an update only after the channel's handler returned for it; a failing update is retried
 with backoff, never skipped, and the ones behind it wait. What was stored but not yet confirmed when the hub died
 comes again after a restart; the channel stores it once (the update's id is the message's client id).
+
+With several hubs only the holder of the `telegram:polling` lease polls (`PollingTurn`); the others stand by and
+one takes over once the holder's lease lapses. The offset needs no handing over: Telegram keeps it. Every update
+below the last offset sent was stored before that offset was sent; the rest, stored or not, Telegram sends again
+to whichever hub polls next, and the channel stores each once. So nothing is lost and nothing is stored twice.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from telegram import Bot, Update
 from telegram.error import RetryAfter, TelegramError
 
+from bot.core.leases import Lease, Leases
+
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[Update], Awaitable[None]]
@@ -28,6 +35,9 @@ FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 30.0
 CONFIRM_SECONDS = 1.0
 """How long `stop` spends telling Telegram which updates are done, so a restart is not sent them again."""
+POLLING_LEASE = "telegram:polling"
+POLLING_LEASE_SECONDS = 10.0
+"""How long the polling lease lasts unless renewed: updates wait at most about this long after the poller died."""
 
 
 class Backoff:
@@ -72,15 +82,16 @@ class UpdatePoller:
         if not self.running:
             self._task = asyncio.create_task(self._run(), name="telegram-polling")
 
-    async def stop(self) -> None:
-        """End the loop at once (a long poll in flight is cancelled), then confirm what was handled."""
+    async def stop(self, confirm: bool = True) -> None:
+        """End the loop at once (a long poll in flight is cancelled), then confirm what was handled, unless told
+        not to (another hub may be polling already: a getUpdates from here would cut its long poll short)."""
         task, self._task = self._task, None
         if task is None:
             return
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
-        if self.offset is not None and self.offset != self._confirmed:
+        if confirm and self.offset is not None and self.offset != self._confirmed:
             try:
                 await asyncio.wait_for(self._confirm(), CONFIRM_SECONDS)
             except (asyncio.TimeoutError, TelegramError) as exc:
@@ -156,6 +167,74 @@ class UpdatePoller:
     async def _confirm(self) -> None:
         await self._bot.get_updates(offset=self.offset, timeout=0, limit=1, allowed_updates=self._allowed)
         self._confirmed = self.offset
+
+
+class PollingTurn:
+    """Polls while this hub holds the polling lease, stands by while another hub does, and takes over when that
+    hub's lease lapses (it died): Telegram answers one getUpdates at a time, so one hub asks."""
+
+    def __init__(
+        self, leases: Leases, make_poller: Callable[[], UpdatePoller], *, lease_seconds: float = POLLING_LEASE_SECONDS
+    ) -> None:
+        self._leases = leases
+        self._make_poller = make_poller
+        self._seconds = lease_seconds
+        self._task: asyncio.Task[None] | None = None
+        self._held: tuple[Lease, UpdatePoller] | None = None
+
+    @property
+    def polling(self) -> bool:
+        """Whether this hub is the one polling now."""
+        return self._held is not None and self._held[1].running
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="telegram-polling-turn")
+
+    async def stop(self) -> None:
+        """Stop polling; the lease is handed back (when still held) so a standing-by hub takes over at once."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._held is not None:
+            lease, poller = self._held
+            self._held = None
+            held = await _renewed(lease)
+            await poller.stop(confirm=held)
+            if held:
+                with contextlib.suppress(Exception):
+                    await lease.release()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                lease = await self._leases.try_acquire(POLLING_LEASE, self._seconds)
+            except Exception as exc:  # Redis unreachable: nobody can be sure who polls, so ask again later
+                logger.warning("Telegram polling: the polling lease cannot be asked for (%s)", type(exc).__name__)
+                lease = None
+            if lease is None:
+                await asyncio.sleep(self._seconds / 3)
+                continue
+            logger.info("Telegram polling: this hub polls now")
+            poller = self._make_poller()
+            self._held = (lease, poller)
+            poller.start()
+            while await _renewed(lease):
+                await asyncio.sleep(self._seconds / 3)
+            logger.warning("Telegram polling: the polling lease lapsed; this hub stops polling and stands by")
+            self._held = None
+            await poller.stop(confirm=False)
+
+
+async def _renewed(lease: Lease) -> bool:
+    """Whether the lease is still ours for another term; unsure (Redis unreachable) counts as no."""
+    try:
+        return await lease.renew()
+    except Exception as exc:
+        logger.warning("Telegram polling: the polling lease cannot be renewed (%s)", type(exc).__name__)
+        return False
 
 
 def failure(exc: BaseException) -> str:
