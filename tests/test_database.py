@@ -3,10 +3,15 @@ its server."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import text
 
+from bot.store.canned_replies import CannedReplies
+from bot.store.conversations import ConversationStore
 from bot.store.database import DATABASE_UNAVAILABLE, create_engine
+from tests.postgres import fresh_postgres_database
 from tests.private_postgres import PrivatePostgres
 
 
@@ -52,3 +57,18 @@ def test_a_query_on_a_connection_the_server_dropped_fails_as_unavailable():
         with engine.connect() as conn:
             assert conn.execute(text("select 2")).scalar_one() == 2
         engine.dispose()
+
+
+def test_hubs_starting_at_once_on_an_empty_postgresql_database_all_create_the_schema_and_seed_once():
+    async def start_hub(url: str) -> None:
+        engine = create_engine(url)
+        ConversationStore(engine).create_schema()
+        await CannedReplies(engine).seed()
+
+    async def start_four(url: str) -> None:
+        await asyncio.gather(*(asyncio.to_thread(asyncio.run, start_hub(url)) for _ in range(4)))
+
+    with fresh_postgres_database() as url:
+        asyncio.run(start_four(url))
+        titles = [reply["title"] for reply in asyncio.run(CannedReplies(create_engine(url)).all())]
+    assert titles and len(titles) == len(set(titles))

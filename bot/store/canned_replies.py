@@ -62,4 +62,7 @@ class CannedReplies:
         if await self.all():
             return
         for title, text in STARTERS:
-            await self.add(title, text)
+            try:
+                await self.add(title, text)
+            except DuplicateTitle:  # another hub starting at the same time seeded it
+                continue

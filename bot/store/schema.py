@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Engine
 
@@ -29,10 +30,19 @@ from bot.store.database import Money
 metadata = MetaData()
 
 
+SCHEMA_LOCK_KEY = 0x46524F4E54
+"""The advisory lock that serialises schema creation among hubs ("FRONT")."""
+
+
 def create_schema(engine: Engine) -> None:
-    """Create missing tables, and missing indexes of tables that exist (an older database gains them)."""
-    metadata.create_all(engine)
+    """Create missing tables, and missing indexes of tables that exist (an older database gains them).
+
+    Several hubs may start at once on an empty database: on PostgreSQL they take turns (an advisory lock held
+    until the DDL commits), so none of them fails on a table another is creating."""
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+        metadata.create_all(conn)
         for table in metadata.sorted_tables:
             for index in table.indexes:
                 index.create(conn, checkfirst=True)
