@@ -4,7 +4,9 @@ SHELL := /bin/bash
 
 VENV := .venv
 PY := $(VENV)/bin/python
-RASA := $(VENV)/bin/rasa
+# `make run-scaled RASA=2` says how many Rasa servers; $(RASA) itself stays the rasa program.
+RASA_SERVERS := $(if $(filter command line,$(origin RASA)),$(RASA),2)
+override RASA := $(VENV)/bin/rasa
 MODEL := models/frontline.tar.gz
 TRAINING_INPUTS := config.yml domain.yml escalation.yml $(shell find data -type f -name '*.yml' 2>/dev/null)
 
@@ -22,17 +24,18 @@ export ACTIONS_TOKEN := $(or $(DOTENV_ACTIONS_TOKEN),$(ACTIONS_TOKEN),frontline-
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help run secrets shell test test-fast eval eval-escalation bench soak bench-report validate train reload lint shop-db install clean
+.PHONY: help run run-scaled secrets shell test test-fast eval eval-escalation bench soak bench-report validate train reload lint shop-db install clean
 
 help:
 	@echo "make run       set up everything and start the Rasa server (5005) and action server (5055)"
 	@echo "make test      set up everything and run the whole test suite"
+	@echo "make run-scaled HUBS=2 RASA=2  nginx (8080) in front of N hubs, M Rasa servers, PostgreSQL and Redis (deploy/README.md)"
 	@echo "make secrets   write strong random CHANNEL_SECRET, RASA_TOKEN, ACTIONS_TOKEN to .env (kept if there; make run reads it)"
 	@echo "make shell     chat in the terminal (rasa shell on port 5006, using the running action server)"
 	@echo "make eval      score the model on benchmarks/data (Bitext intents + order_id, CLINC150 out-of-scope)"
 	@echo "              then Rasa's NLU report on the same data: per-intent precision/recall/F1, confusion matrix in results/nlu"
 	@echo "make eval-escalation  who the trained bot hands to a person after one message (escalation dev set, Bitext, TweetEval, ours)"
-	@echo "make bench     reply latency through Rasa's REST channel and through the hub; delivery between people"
+	@echo "make bench     Frontline against stock rasa run (same model and action server): 10x50 turns, 200 turns, hub overhead, 1,000 idle sockets"
 	@echo "make soak      200 web customers and 3 agents for 5 min on SQLite, then on PostgreSQL: nothing may be lost"
 	@echo "make bench-report  the supervisors' Insight page on a year of history (100,000 conversations)"
 	@echo "make train     train the model if data/, domain.yml or config.yml changed"
@@ -75,6 +78,19 @@ validate: $(VENV)/.installed
 run: shop-db $(MODEL)
 	$(VENV)/bin/honcho start -f Procfile
 
+# The scaled mode on this machine: PostgreSQL (DATABASE_URL) and Redis (REDIS_URL) must be running; nginx from
+# Debian's package is installed when missing; var/scaled/ gets the Procfile, nginx.conf and endpoints.yml.
+HUBS ?= 2
+RASA_WORKERS ?= 1
+NGINX := /usr/sbin/nginx
+$(NGINX):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; \
+	else echo "The scaled mode needs Debian's nginx package: apt-get install nginx"; exit 1; fi
+
+run-scaled: $(MODEL) $(NGINX)
+	$(PY) -m deploy.scaled --hubs $(HUBS) --rasa $(RASA_SERVERS) --rasa-workers $(RASA_WORKERS)
+
 # Never printed; values already in .env are kept (README, "Running in production").
 secrets: $(VENV)/.installed
 	$(PY) -m bot secrets --env-file .env
@@ -87,7 +103,7 @@ $(CHROMIUM):
 	else echo "The browser tests need Debian's chromium package: apt-get install chromium"; exit 1; fi
 
 # Two workers (pytest-xdist), a test file each at a time: much of the suite waits on real servers.
-test: shop-db $(MODEL) $(CHROMIUM) lint
+test: shop-db $(MODEL) $(CHROMIUM) $(NGINX) lint
 	$(PY) -m pytest -n 2 --dist loadfile --durations=15
 
 test-fast: $(VENV)/.installed lint
@@ -103,9 +119,9 @@ eval: $(VENV)/.installed $(MODEL)
 eval-escalation: $(VENV)/.installed $(MODEL)
 	$(PY) -m benchmarks.escalation_eval
 
+# Frontline against stock `rasa run` (same model, same action server), in one run: results/bench/latest.json.
 bench: shop-db $(MODEL)
-	$(PY) -m benchmarks.rest_latency
-	$(PY) -m benchmarks.hub_latency
+	$(PY) -m benchmarks.bench
 
 # PostgreSQL: a fresh database on the server at 127.0.0.1:5432 (trust auth), dropped afterwards.
 soak: shop-db $(MODEL)

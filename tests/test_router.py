@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from bot.core.router import BOT_BACK, BOT_TROUBLE, STILL_WORKING
 from bot.domain.vocabulary import Reason, Routing, State
@@ -243,3 +243,37 @@ def test_a_stopping_hub_waits_for_a_slow_turn_only_so_long_and_leaves_it_to_the_
         assert routing_states(scene) == ["sent"], "still to be finished: the next hub's sweep takes it"
 
     in_scene(tmp_path, story, FakeRasa(responder=stuck))
+
+
+def test_a_plainly_answered_message_costs_two_writes_of_its_routing_row(tmp_path):
+    """Taking a message marks it `sent`, and storing a plain answer marks it `answered`: no write of its own each."""
+    rasa = FakeRasa({"hello": [says("Hi!")]})
+
+    async def story(scene: Scene) -> None:
+        routing_writes: list[str] = []
+
+        def note(_conn, _cursor, statement, _parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+            if statement.lstrip().upper().startswith("UPDATE HUB_ROUTING"):
+                routing_writes.append(statement)
+
+        event.listen(scene.hub.conversations.engine, "before_cursor_execute", note)
+        try:
+            await scene.hub.receive(scene.conversation, "hello", "c-1")
+            await scene.hub.drain()
+        finally:
+            event.remove(scene.hub.conversations.engine, "before_cursor_execute", note)
+        assert await transcript(scene) == [("customer", "hello"), ("bot", "Hi!")]
+        assert routing_states(scene) == ["answered"]
+        assert len(routing_writes) == 2, routing_writes
+
+    in_scene(tmp_path, story, rasa)
+
+
+def test_a_message_taken_is_marked_sent_and_the_route_keeps_the_state_it_was_taken_in(tmp_path):
+    async def story(scene: Scene) -> None:
+        await left_by_a_dead_hub(scene, "hello")
+        route = await scene.hub.conversations.routing.take_next(scene.conversation.id)
+        assert route is not None and route.state == Routing.STORED and route.attempts == 1
+        assert routing_states(scene) == ["sent"]
+
+    in_scene(tmp_path, story, FakeRasa())

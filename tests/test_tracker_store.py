@@ -6,9 +6,9 @@ import asyncio
 import uuid
 
 import pytest
-from rasa.core.tracker_store import TrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import UserUttered
+from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 from sqlalchemy import select
@@ -82,3 +82,61 @@ def test_a_failure_to_note_needs_does_not_lose_the_conversation(tmp_path, caplog
     retrieved = round_trip(store)
     assert retrieved.latest_message.intent["name"] == "track_order"
     assert "could not note its intents" in caplog.text
+
+
+def a_turn(tracker: DialogueStateTracker, text: str) -> None:
+    tracker.update(UserUttered(text, {"name": "track_order", "confidence": 0.9}))
+    tracker.update(ActionExecuted("action_listen"))
+
+
+def test_a_worker_reads_its_own_saved_tracker_without_rebuilding_it_from_sql(tmp_path, monkeypatch):
+    store = DatabaseUrlTrackerStore(DOMAIN, url=f"sqlite:///{tmp_path / 'rasa.db'}")
+    tracker = DialogueStateTracker("kept", DOMAIN.slots)
+    a_turn(tracker, "first")
+    asyncio.run(store.save(tracker))
+
+    def rebuilt(*_args, **_kwargs):
+        raise AssertionError("rebuilt from SQL although nothing changed there")
+
+    monkeypatch.setattr(SQLTrackerStore, "retrieve", rebuilt)
+    retrieved = asyncio.run(store.retrieve("kept"))
+    assert [e.as_dict() for e in retrieved.events] == [e.as_dict() for e in tracker.events]
+    a_turn(retrieved, "not saved: the turn failed")
+    again = asyncio.run(store.retrieve("kept"))
+    assert len(again.events) == len(tracker.events), "each caller gets its own copy"
+
+
+def test_what_another_worker_saved_meanwhile_is_read_from_sql(tmp_path):
+    url = f"sqlite:///{tmp_path / 'rasa.db'}"
+    worker_a, worker_b = DatabaseUrlTrackerStore(DOMAIN, url=url), DatabaseUrlTrackerStore(DOMAIN, url=url)
+    tracker = DialogueStateTracker("shared", DOMAIN.slots)
+    a_turn(tracker, "on worker a")
+    asyncio.run(worker_a.save(tracker))
+    on_b = asyncio.run(worker_b.retrieve("shared"))
+    a_turn(on_b, "on worker b")
+    asyncio.run(worker_b.save(on_b))
+    seen_by_a = asyncio.run(worker_a.retrieve("shared"))
+    assert [e.text for e in seen_by_a.events if isinstance(e, UserUttered)] == ["on worker a", "on worker b"]
+
+
+def test_a_new_session_is_read_from_sql_as_rasa_reads_it(tmp_path):
+    store = DatabaseUrlTrackerStore(DOMAIN, url=f"sqlite:///{tmp_path / 'rasa.db'}")
+    tracker = DialogueStateTracker("sessions", DOMAIN.slots)
+    a_turn(tracker, "old session")
+    tracker.update(SessionStarted())
+    a_turn(tracker, "new session")
+    asyncio.run(store.save(tracker))
+    retrieved = asyncio.run(store.retrieve("sessions"))
+    assert [e.text for e in retrieved.events if isinstance(e, UserUttered)] == ["new session"]
+
+
+def test_the_kept_trackers_stay_within_their_event_budget(tmp_path, monkeypatch):
+    monkeypatch.setattr("bot.rasa.tracker_store.CACHED_EVENTS", 5)
+    store = DatabaseUrlTrackerStore(DOMAIN, url=f"sqlite:///{tmp_path / 'rasa.db'}")
+    for name in ("one", "two", "three"):
+        tracker = DialogueStateTracker(name, DOMAIN.slots)
+        for n in range(2):
+            a_turn(tracker, f"{name} {n}")
+        asyncio.run(store.save(tracker))
+    assert list(store._trackers) == ["three"] and store._events == 4
+    assert len(asyncio.run(store.retrieve("one")).events) == 4, "one forgotten here is read from SQL"

@@ -164,12 +164,11 @@ class Router:
     async def _ask(self, conversation: Conversation, route: Route) -> list[dict[str, Any]] | None:
         """Send the message to Rasa; its reply items, or None when the customer was handed to a person.
 
-        The request stays open until Rasa answers (Rasa drops a turn whose client hung up): past RASA_TIMEOUT_MS
-        the customer hears the bot is still on it, and the lease is renewed so no other hub takes the message.
+        The message is `sent` already (`take_next` marks it). The request stays open until Rasa answers (Rasa drops
+        a turn whose client hung up): past RASA_TIMEOUT_MS the customer hears the bot is still on it, and the lease
+        is renewed so no other hub takes the message.
         """
         hub = self._hub
-        routing = hub.conversations.routing
-        await routing.advance(route.message_id, Routing.SENT)
         await hub.bus.publish(
             conversation_topic(conversation.id), {"type": "typing", "from": "bot", "conversation_id": conversation.id}
         )
@@ -229,9 +228,15 @@ class Router:
             payload = {k: item[k] for k in ("buttons", "image", "attachment") if item.get(k)}
             if item.get("text") or payload:
                 said.append(NewMessage("bot", str(item.get("text") or ""), payload or None))
+        follow_up = ask_rating or handoff is not None
         if route.state != Routing.REPLIED:
-            for message in await hub.conversations.routing.store_replies(route, said):
+            stored_as = Routing.REPLIED if follow_up else Routing.ANSWERED
+            for message in await hub.conversations.routing.store_replies(route, said, stored_as):
                 await hub.publish_message(message)
+        if not follow_up:
+            if route.state == Routing.REPLIED:
+                await hub.conversations.routing.advance(route.message_id, Routing.ANSWERED)
+            return
         if ask_rating:
             await hub.ask_feedback(conversation, "Before you go!", subject="the bot")
         if handoff is not None:

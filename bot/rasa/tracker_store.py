@@ -4,6 +4,11 @@ Rasa's own `${VAR}` substitution has no defaults, so `rasa shell` would fail wit
 class gives the same working local default as the hub (a SQLite file under var/) and accepts any SQLAlchemy
 URL, e.g. `postgresql://user@127.0.0.1/test`.
 
+Rebuilding a tracker from its events costs time in proportion to the conversation's length (at 1,000 events, about
+200 ms: JSON, then each event re-created and replayed), so each Rasa worker keeps the trackers it saved, and
+checks them against SQL with one small query (how many events the session has, and the last one's id): a tracker
+saved meanwhile by another worker or another Rasa server does not match, and is read from SQL as before.
+
 It also notes which customer needs (intents) came up in each conversation, in the hub's
 `hub_conversation_intents`, so the supervisors' report can say which needs end with a person without reading
 Rasa's event log.
@@ -12,6 +17,7 @@ Rasa's event log.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +25,7 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -27,6 +33,12 @@ from bot.store.database import database_url
 from bot.store.schema import conversation_intents, utcnow
 
 logger = logging.getLogger(__name__)
+
+CACHED_CONVERSATIONS = 2000
+"""Conversations whose trackers (and noted needs) a worker keeps; the least recently used go first."""
+CACHED_EVENTS = 100_000
+"""And at most this many events in all (about 1-2 kB each): a few very long conversations do not fill memory."""
+Fingerprint = tuple[int, int | None]
 
 
 class DatabaseUrlTrackerStore(SQLTrackerStore):
@@ -58,17 +70,66 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
             **kwargs,
         )
         conversation_intents.create(self.engine, checkfirst=True)
+        self._trackers: OrderedDict[str, tuple[Fingerprint, DialogueStateTracker]] = OrderedDict()
+        self._events = 0
+        self._noted: OrderedDict[str, set[str]] = OrderedDict()
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The latest session's tracker: this worker's copy when SQL still holds exactly it, else from SQL."""
+        fingerprint = self._fingerprint(sender_id)
+        kept = self._trackers.get(sender_id)
+        if kept is not None and kept[0] == fingerprint:
+            self._trackers.move_to_end(sender_id)
+            return kept[1].copy()
+        tracker = await super().retrieve(sender_id)
+        if tracker is not None and len(tracker.events) == fingerprint[0]:
+            self._keep(sender_id, fingerprint, tracker)
+        return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Rasa saves after every message: only the latest one's intent can be new to the conversation."""
         await super().save(tracker)
+        fingerprint = self._fingerprint(tracker.sender_id)
+        if fingerprint[0] == len(tracker.events):
+            self._keep(tracker.sender_id, fingerprint, tracker)
+        else:  # someone else wrote to this session meanwhile: read it from SQL next time
+            self._forget(tracker.sender_id)
         intent = (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None
-        if not intent:
+        if not intent or intent in self._noted.get(tracker.sender_id, ()):
             return
         try:
             self._note_intent(tracker.sender_id, intent)
         except SQLAlchemyError as exc:  # the conversation goes on; only the report misses this need
             logger.warning("conversation=%s could not note its intents: %s", tracker.sender_id, exc)
+            return
+        self._noted.setdefault(tracker.sender_id, set()).add(intent)
+        self._noted.move_to_end(tracker.sender_id)
+        if len(self._noted) > CACHED_CONVERSATIONS:
+            self._noted.popitem(last=False)
+
+    def _fingerprint(self, sender_id: str) -> Fingerprint:
+        """How many events the latest session has in SQL, and the last one's id: new events change both."""
+        with self.session_scope() as session:
+            count, last_id = (
+                self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+                .order_by(None)
+                .with_entities(func.count(self.SQLEvent.id), func.max(self.SQLEvent.id))
+                .one()
+            )
+        return int(count), last_id
+
+    def _keep(self, sender_id: str, fingerprint: Fingerprint, tracker: DialogueStateTracker) -> None:
+        """A copy (Rasa's own: the events are shared, not rebuilt), as the caller goes on changing its tracker."""
+        self._forget(sender_id)
+        self._trackers[sender_id] = (fingerprint, tracker.copy())
+        self._events += fingerprint[0]
+        while len(self._trackers) > CACHED_CONVERSATIONS or self._events > CACHED_EVENTS:
+            self._forget(next(iter(self._trackers)))
+
+    def _forget(self, sender_id: str) -> None:
+        kept = self._trackers.pop(sender_id, None)
+        if kept is not None:
+            self._events -= kept[0][0]
 
     def _note_intent(self, conversation_id: str, intent: str) -> None:
         table = conversation_intents

@@ -71,12 +71,16 @@ class LoginAttempts:
     def _wait(self, conn: Connection, column: Column, key: str, limit: int, now: dt.datetime) -> int | None:
         """Seconds until fewer than `limit` attempts with `key` are in the window, or None when they already are:
         the lock lifts when the `limit`-th newest of them ages out."""
-        times = conn.execute(
-            select(t.login_attempts.c.attempted_at)
-            .where(column == key, t.login_attempts.c.attempted_at > now - self._limits.window)
-            .order_by(t.login_attempts.c.attempted_at.desc())
-            .limit(limit)
-        ).scalars().all()
+        times = (
+            conn.execute(
+                select(t.login_attempts.c.attempted_at)
+                .where(column == key, t.login_attempts.c.attempted_at > now - self._limits.window)
+                .order_by(t.login_attempts.c.attempted_at.desc())
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
         if len(times) < limit:
             return None
         oldest: dt.datetime = times[-1]

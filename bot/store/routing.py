@@ -73,6 +73,9 @@ class RoutingStore:
     async def take_next(self, conversation_id: str) -> Route | None:
         """The conversation's oldest message not finished with, leased anew and its attempt counted.
 
+        A message never tried is marked `sent` in the same write, as the router asks Rasa next (one write per
+        message fewer); a hub that dies before asking leaves it `sent`, and the next hub, not finding it in Rasa's
+        tracker, asks. The returned route keeps the state the message had when taken.
         The caller holds the conversation's lock, so messages of one conversation are taken one at a time, in order.
         """
 
@@ -86,11 +89,10 @@ class RoutingStore:
             if row is None:
                 return None
             now = self._clock()
-            conn.execute(
-                update(t.routing)
-                .where(t.routing.c.message_id == row.message_id)
-                .values(attempts=row.attempts + 1, lease_until=now + self.lease, updated_at=now)
-            )
+            values: dict[str, Any] = {"attempts": row.attempts + 1, "lease_until": now + self.lease, "updated_at": now}
+            if row.state == Routing.STORED.value:
+                values["state"] = Routing.SENT.value
+            conn.execute(update(t.routing).where(t.routing.c.message_id == row.message_id).values(**values))
             metadata = json.loads(row.bot_metadata) if row.bot_metadata else None
             bot_input = BotInput(row.bot_text, metadata)
             return Route(row.message_id, row.conversation_id, Routing(row.state), bot_input, row.attempts + 1)
@@ -109,9 +111,12 @@ class RoutingStore:
 
         await self._run(advance)
 
-    async def store_replies(self, route: Route, replies: Iterable[NewMessage]) -> list[Message]:
+    async def store_replies(
+        self, route: Route, replies: Iterable[NewMessage], state: Routing = Routing.REPLIED
+    ) -> list[Message]:
         """Store the bot's answer and mark the message `replied` in one transaction: a crash cannot store it twice.
 
+        `state` is `answered` when nothing follows the answer (no handoff, no rating question): one write fewer.
         The answer is stored only while the bot still has the conversation (an agent may have taken it meanwhile).
         """
         batch = list(replies)
@@ -121,7 +126,7 @@ class RoutingStore:
             done = conn.execute(
                 update(t.routing)
                 .where(t.routing.c.message_id == route.message_id, t.routing.c.state.in_(PENDING))
-                .values(state=Routing.REPLIED.value, updated_at=now)
+                .values(state=state.value, updated_at=now)
             ).rowcount
             still_bot = conn.execute(
                 select(t.conversations.c.id).where(

@@ -1,0 +1,154 @@
+"""`make bench`: Frontline against stock `rasa run`, the same model and the same action server, in one run.
+
+    python -m benchmarks.bench [--customers 10] [--turns 50] [--long 200] [--sockets 1000] [--label NAME]
+                               [--rasa-env SANIC_WORKERS=2 ...]
+
+Starts both set-ups (benchmarks/bench_stacks.py) on free ports and measures, one load at a time so they never
+share the CPU:
+(a) N customers x M routine turns at once: Frontline through the hub's WebSocket, stock through the REST channel;
+    messages/s, p50, p95, and Frontline's ratios to stock;
+(b) one long conversation: the mean reply time of turns 1-10 against the last 10, both set-ups;
+(c) the hub's overhead: the load of (a) through the hub against the same load straight to Frontline's Rasa, p50;
+(d) many idle customer sockets on one hub: its memory, and the delivery time of a message to one customer.
+Prints a table and writes results/bench/<label>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from actions.orders.demo_shop import create_demo_shop
+from benchmarks.bench_sockets import idle_sockets
+from benchmarks.bench_stacks import FrontlineStack, StockRasa
+from benchmarks.hub_latency import straight_to_rasa, summary, through_hub
+from bot.store.database import create_engine
+
+RESULTS = Path("results") / "bench"
+
+
+def growth(timings: list[float]) -> dict[str, float]:
+    first, last = statistics.fmean(timings[:10]), statistics.fmean(timings[-10:])
+    return {"turns_1_10_ms": round(first, 1), "last_10_ms": round(last, 1), "growth": round(last / first, 2)}
+
+
+def ratio(ours: float, theirs: float) -> float:
+    return round(ours / theirs, 2) if theirs else float("nan")
+
+
+async def measure(frontline: FrontlineStack, stock: StockRasa, args: argparse.Namespace) -> dict[str, Any]:
+    print("warming up ...", flush=True)
+    await straight_to_rasa(stock.url, 2, 4)
+    await through_hub(frontline.hub_url, 2, 4)
+    print(f"(a) {args.customers} customers x {args.turns} turns: stock ...", flush=True)
+    stock_times, stock_seconds = await straight_to_rasa(stock.url, args.customers, args.turns)
+    print("(a) ... Frontline through the hub ...", flush=True)
+    hub_times, hub_seconds = await through_hub(frontline.hub_url, args.customers, args.turns)
+    stock_load, ours_load = summary(stock_times, stock_seconds), summary(hub_times, hub_seconds)
+    print(f"(b) one {args.long}-turn conversation: stock ...", flush=True)
+    stock_long, _ = await straight_to_rasa(stock.url, 1, args.long)
+    print("(b) ... Frontline ...", flush=True)
+    ours_long, _ = await through_hub(frontline.hub_url, 1, args.long)
+    print("(c) the same load straight to Frontline's Rasa ...", flush=True)
+    rasa_times, rasa_seconds = await straight_to_rasa(frontline.rasa_url, args.customers, args.turns)
+    rasa_alone = summary(rasa_times, rasa_seconds)
+    report: dict[str, Any] = {
+        "load": {
+            "customers": args.customers,
+            "turns_each": args.turns,
+            "stock": stock_load,
+            "frontline": ours_load,
+            "throughput_ratio": ratio(ours_load["per_second"], stock_load["per_second"]),
+            "p50_ratio": ratio(ours_load["p50_ms"], stock_load["p50_ms"]),
+            "p95_ratio": ratio(ours_load["p95_ms"], stock_load["p95_ms"]),
+        },
+        "long_conversation": {"turns": args.long, "stock": growth(stock_long), "frontline": growth(ours_long)},
+        "hub_overhead": {
+            "through_hub": ours_load,
+            "rasa_alone": rasa_alone,
+            "p50_percent": round((ours_load["p50_ms"] / rasa_alone["p50_ms"] - 1) * 100, 1),
+        },
+    }
+    if args.sockets:
+        print(f"(d) {args.sockets} idle customer sockets on one hub ...", flush=True)
+        report["idle_sockets"] = await idle_sockets(
+            frontline.hub_url, frontline.process_ids()["hub"], args.sockets, args.deliveries
+        )
+    return report
+
+
+def print_report(report: dict[str, Any]) -> None:
+    load, long, overhead = report["load"], report["long_conversation"], report["hub_overhead"]
+    print(f"\n(a) {load['customers']} customers x {load['turns_each']} routine turns")
+    print("| | messages/s | p50 ms | p95 ms |\n|---|---|---|---|")
+    for name in ("frontline", "stock"):
+        row = load[name]
+        print(f"| {name} | {row['per_second']} | {row['p50_ms']} | {row['p95_ms']} |")
+    print(f"| Frontline / stock | {load['throughput_ratio']}x | {load['p50_ratio']}x | {load['p95_ratio']}x |")
+    print(f"\n(b) one {long['turns']}-turn conversation, mean reply ms")
+    print("| | turns 1-10 | last 10 | growth |\n|---|---|---|---|")
+    for name in ("frontline", "stock"):
+        row = long[name]
+        print(f"| {name} | {row['turns_1_10_ms']} | {row['last_10_ms']} | {row['growth']}x |")
+    print(
+        f"\n(c) hub overhead at p50: {overhead['p50_percent']}% "
+        f"({overhead['through_hub']['p50_ms']} ms through the hub, {overhead['rasa_alone']['p50_ms']} ms Rasa alone)"
+    )
+    if "idle_sockets" in report:
+        idle = report["idle_sockets"]
+        print(
+            f"\n(d) {idle['idle_sockets']} idle sockets: hub RSS {idle['hub_rss_mb_before']} -> "
+            f"{idle['hub_rss_mb_with_sockets']} MB ({idle['hub_rss_kb_per_socket']} kB each); agent -> customer "
+            f"p50 {idle['agent_to_customer']['p50_ms']} ms, p95 {idle['agent_to_customer']['p95_ms']} ms"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=10)
+    parser.add_argument("--turns", type=int, default=50)
+    parser.add_argument("--long", type=int, default=200)
+    parser.add_argument("--sockets", type=int, default=1000)
+    parser.add_argument("--deliveries", type=int, default=100)
+    parser.add_argument("--label", default="latest")
+    parser.add_argument(
+        "--rasa-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="on top of the Procfile's, e.g. SANIC_WORKERS=2",
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        template = workdir / "template.db"
+        create_demo_shop(create_engine(f"sqlite:///{template}"))
+        frontline = FrontlineStack(workdir, template)
+        frontline.rasa_env.update(dict(pair.split("=", 1) for pair in args.rasa_env))
+        stock = StockRasa(workdir, frontline.actions_port, frontline.env)
+        try:
+            print(f"starting Frontline (Rasa environment from the Procfile: {frontline.rasa_env}) ...", flush=True)
+            frontline.start(timeout=900)
+            frontline.start_hub()
+            print("starting stock rasa run ...", flush=True)
+            stock.start(timeout=900)
+            report = asyncio.run(measure(frontline, stock, args))
+        finally:
+            stock.stop()
+            frontline.stop()
+    report["label"] = args.label
+    report["measured_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    report["frontline_rasa_env"] = frontline.rasa_env
+    print_report(report)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{args.label}.json").write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
