@@ -35,7 +35,8 @@ help:
 	@echo "make eval      score the model on benchmarks/data (Bitext intents + order_id, CLINC150 out-of-scope)"
 	@echo "              then Rasa's NLU report on the same data: per-intent precision/recall/F1, confusion matrix in results/nlu"
 	@echo "make eval-escalation  who the trained bot hands to a person after one message (escalation dev set, Bitext, TweetEval, ours)"
-	@echo "make bench     Frontline against stock rasa run (same model and action server): 10x50 turns, 200 turns, hub overhead, 1,000 idle sockets"
+	@echo "make bench     Frontline against stock rasa run (same model and action server): 10x50 turns, 200 turns, hub overhead, 1,000 idle sockets;"
+	@echo "              then the scaled mode with 1 and 2 hubs and Rasa servers, and a model of N machines"
 	@echo "make soak      200 web customers and 3 agents for 5 min on SQLite, then on PostgreSQL: nothing may be lost"
 	@echo "make bench-report  the supervisors' Insight page on a year of history (100,000 conversations)"
 	@echo "make train     train the model if data/, domain.yml or config.yml changed"
@@ -119,9 +120,11 @@ eval: $(VENV)/.installed $(MODEL)
 eval-escalation: $(VENV)/.installed $(MODEL)
 	$(PY) -m benchmarks.escalation_eval
 
-# Frontline against stock `rasa run` (same model, same action server), in one run: results/bench/latest.json.
-bench: shop-db $(MODEL)
+# Frontline against stock `rasa run` (same model, same action server), in one run: results/bench/latest.json;
+# then the scaled mode with 1 and 2 hubs and Rasa servers and the model of N machines: latest-scaled.json.
+bench: shop-db $(MODEL) $(NGINX)
 	$(PY) -m benchmarks.bench
+	$(PY) -m benchmarks.bench_scaled
 
 # PostgreSQL: a fresh database on the server at 127.0.0.1:5432 (trust auth), dropped afterwards.
 soak: shop-db $(MODEL)

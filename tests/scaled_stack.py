@@ -133,6 +133,10 @@ class ScaledStack:
             time.sleep(0.3)
         raise RuntimeError(f"{name} not ready after {timeout:.0f}s:\n{self.log_tail(name)}")
 
+    def process_groups(self) -> dict[int, str]:
+        """The running pieces' process groups (each piece leads its own), by the kind of piece: for CPU accounting."""
+        return {process.pid: self.plan.process(name).kind for name, process in self._running.items()}
+
     def kill(self, name: str) -> None:
         """SIGKILL the piece and its children, as a crash would: no shutdown handler runs."""
         process = self._running.pop(name)

@@ -65,7 +65,11 @@ def unsure_by_rasa(hub: RasaStack, text: str) -> bool:
     return intent["name"] in {"nlu_fallback", "out_of_scope"} or intent["confidence"] < 0.7
 
 
-async def chat(hub: RasaStack, *texts: str) -> str:
+async def chat(hub: RasaStack, *texts: str, until_state: str | None = None) -> str:
+    """Say each text and wait for the bot's answer; with `until_state`, also for the conversation to reach it.
+
+    The hub hands over after it has sent the bot's last words, so a test of what a handoff brings waits for it.
+    """
     customer = CustomerClient(hub.hub_url)
     try:
         await customer.connect()
@@ -73,6 +77,8 @@ async def chat(hub: RasaStack, *texts: str) -> str:
             seen = len(customer.events)
             await customer.say(text)
             await customer.wait_for(lambda e: e["type"] == "message" and e["message"]["sender"] == "bot", after=seen)
+        if until_state is not None:
+            await customer.wait_for(lambda e: e["type"] == "state" and e["state"] == until_state)
         return customer.conversation_id
     finally:
         await customer.close()
@@ -102,7 +108,9 @@ def test_what_the_bot_was_unsure_about_lands_in_the_inbox_and_nothing_else(revie
 
 def test_a_handoff_for_not_understood_brings_its_messages_to_the_inbox(review_hub):
     async def scenario():
-        conversation_id = await chat(review_hub, "track my order", "55555551", "55555552", "yes please")
+        conversation_id = await chat(
+            review_hub, "track my order", "55555551", "55555552", "yes please", until_state="queued"
+        )
         trainer = AgentClient(review_hub.hub_url)
         try:
             await trainer.login("demo.trainer")
