@@ -82,7 +82,9 @@ async def load(stack: ScaledStack, customers: int, turns: int) -> dict[str, Any]
 
 def measure_size(hubs: int, rasa: int, template: Path, workdir: Path, customers: int, turns: int) -> dict[str, Any]:
     with fresh_postgres_database() as database_url:
-        stack = ScaledStack(workdir / f"size{hubs}x{rasa}", database_url, template, hubs=hubs, rasa=rasa)
+        folder = workdir / f"size{hubs}x{rasa}"
+        folder.mkdir()
+        stack = ScaledStack(folder, database_url, template, hubs=hubs, rasa=rasa)
         try:
             started = time.monotonic()
             stack.start(timeout=900)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 from sqlalchemy import select
@@ -16,6 +18,7 @@ from sqlalchemy import select
 from bot.rasa.tracker_store import DatabaseUrlTrackerStore
 from bot.store.database import DEFAULT_DATABASE_URL, create_engine
 from bot.store.schema import conversation_intents
+from tests.postgres import fresh_postgres_database
 from tests.rasa_stack import PROJECT_ROOT
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
@@ -140,3 +143,45 @@ def test_the_kept_trackers_stay_within_their_event_budget(tmp_path, monkeypatch)
         asyncio.run(store.save(tracker))
     assert list(store._trackers) == ["three"] and store._events == 4
     assert len(asyncio.run(store.retrieve("one")).events) == 4, "one forgotten here is read from SQL"
+
+
+def stored_texts(url: str, sender: str) -> list[str]:
+    store = DatabaseUrlTrackerStore(DOMAIN, url=url)
+    full = asyncio.run(store.retrieve_full_tracker(sender))
+    return [e.text for e in full.events if isinstance(e, UserUttered)]
+
+
+def test_a_long_conversation_reaches_rasa_shortened_and_every_event_is_stored_once_in_order(tmp_path):
+    url = f"sqlite:///{tmp_path / 'rasa.db'}"
+    worker_a, worker_b = DatabaseUrlTrackerStore(DOMAIN, url=url), DatabaseUrlTrackerStore(DOMAIN, url=url)
+    tracker = DialogueStateTracker("long", DOMAIN.slots)
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(SlotSet("order_id", "00123842"))
+    said = []
+    for n in range(80):
+        worker = worker_a if n % 7 else worker_b  # now and then a turn on the other worker, from SQL
+        tracker = asyncio.run(worker.retrieve("long")) if n else tracker
+        said.append(f"message {n}")
+        a_turn(tracker, said[-1])
+        asyncio.run(worker.save(tracker))
+        assert stored_texts(url, "long") == said
+    latest = asyncio.run(worker_a.retrieve("long"))
+    texts = [e.text for e in latest.events if isinstance(e, UserUttered)]
+    assert 20 <= len(texts) <= 30 and texts == said[-len(texts) :]
+    assert latest.get_slot("order_id") == "00123842"
+    on_b = asyncio.run(worker_b.retrieve("long"))
+    assert [e.as_dict() for e in on_b.events][-10:] == [e.as_dict() for e in latest.events][-10:]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_rasa_servers_starting_together_on_an_empty_database_all_start(tmp_path, backend):
+    with contextlib.ExitStack() as stack:
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp_path / 'new.db'}"
+        else:
+            url = stack.enter_context(fresh_postgres_database())
+        with ThreadPoolExecutor(4) as pool:
+            stores = list(pool.map(lambda _: DatabaseUrlTrackerStore(DOMAIN, url=url), range(4)))
+        assert round_trip(stores[-1]).latest_message.text == "where is my order"
+        for store in stores:
+            store.engine.dispose()

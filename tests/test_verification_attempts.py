@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from actions.orders.verification_attempts import PER_CONVERSATION, PER_ORDER, VerificationAttempts, failures
 from bot.store.database import create_engine
+from tests.postgres import fresh_postgres_database
 
 START = dt.datetime(2026, 3, 2, 9, 0)
 
@@ -71,3 +72,18 @@ def test_the_count_is_of_the_last_24_hours_and_old_tries_are_deleted(tmp_path):
     with create_engine(f"sqlite:///{tmp_path / 'actions.db'}").connect() as conn:
         rows = conn.execute(sa.select(failures.c.conversation_id, failures.c.order_number)).all()
     assert rows == [("c1", "00000108")], "only the recent try is kept, and no address is stored"
+
+
+def test_the_first_checks_at_once_on_a_new_postgresql_database_all_answer():
+    """The table is made on first use: two at once (two customers, two action servers) must not both make it."""
+    with fresh_postgres_database() as url:
+        servers = [VerificationAttempts(create_engine(url), clock=Clock()) for _ in range(4)]
+
+        async def at_once() -> list[bool]:
+            return list(await asyncio.gather(*(s.locked(f"c{n}", "00000108") for n, s in enumerate(servers))))
+
+        try:
+            assert asyncio.run(at_once()) == [False] * 4
+        finally:
+            for server in servers:
+                asyncio.run(server.close())

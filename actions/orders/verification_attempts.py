@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from actions.orders.order_system_provider import settings
-from bot.store.database import create_engine, in_transaction
+from bot.store.database import create_engine, in_transaction, take_schema_lock
 
 PER_CONVERSATION = 3
 PER_ORDER = 5
@@ -90,7 +90,9 @@ class VerificationAttempts:
         return by_conversation >= self._limits.per_conversation or by_order >= self._limits.per_order
 
     def _create_table(self, conn: Connection) -> None:
+        """Two first checks at once, on two action servers or one, must not both create the table."""
         if not self._ready:
+            take_schema_lock(conn)
             metadata.create_all(conn, checkfirst=True)
             self._ready = True
 

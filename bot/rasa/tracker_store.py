@@ -9,6 +9,9 @@ Rebuilding a tracker from its events costs time in proportion to the conversatio
 checks them against SQL with one small query (how many events the session has, and the last one's id): a tracker
 saved meanwhile by another worker or another Rasa server does not match, and is read from SQL as before.
 
+Past 30 customer messages, Rasa gets the recent part of the conversation (bot/rasa/tracker_window.py), so the cost of
+a turn stops growing with its length; saving stores the new events all the same.
+
 It also notes which customer needs (intents) came up in each conversation, in the hub's
 `hub_conversation_intents`, so the supervisors' report can say which needs end with a person without reading
 Rasa's event log.
@@ -16,8 +19,10 @@ Rasa's event log.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +30,13 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from bot.store.database import database_url
+from bot.rasa.tracker_window import copied, shortened, window_of
+from bot.store.database import database_url, take_schema_lock
 from bot.store.schema import conversation_intents, utcnow
 
 logger = logging.getLogger(__name__)
@@ -69,20 +76,38 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
             query=dict(parsed.query),
             **kwargs,
         )
-        conversation_intents.create(self.engine, checkfirst=True)
+        self._create_intents_table()
         self._trackers: OrderedDict[str, tuple[Fingerprint, DialogueStateTracker]] = OrderedDict()
         self._events = 0
         self._noted: OrderedDict[str, set[str]] = OrderedDict()
 
+    def _create_intents_table(self) -> None:
+        """Rasa servers starting together take turns on PostgreSQL; on SQLite the loser finds the table made."""
+        try:
+            with self.engine.begin() as conn:
+                take_schema_lock(conn)
+                conversation_intents.create(conn, checkfirst=True)
+        except OperationalError:
+            if not inspect(self.engine).has_table(conversation_intents.name):
+                raise
+
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
-        """The latest session's tracker: this worker's copy when SQL still holds exactly it, else from SQL."""
+        """The latest session's tracker, its recent part in a long conversation: this worker's copy when SQL still
+        holds exactly it, else from SQL."""
         fingerprint = self._fingerprint(sender_id)
         kept = self._trackers.get(sender_id)
-        if kept is not None and kept[0] == fingerprint:
+        fresh = kept is None or kept[0] != fingerprint
+        if fresh:
+            tracker = await super().retrieve(sender_id)
+            if tracker is None:
+                return None
+        else:
             self._trackers.move_to_end(sender_id)
-            return kept[1].copy()
-        tracker = await super().retrieve(sender_id)
-        if tracker is not None and len(tracker.events) == fingerprint[0]:
+            tracker = copied(kept[1])
+        shorter = shortened(tracker)
+        if shorter is not None:
+            tracker = shorter
+        if (fresh or shorter is not None) and window_of(tracker).stored(tracker) == fingerprint[0]:
             self._keep(sender_id, fingerprint, tracker)
         return tracker
 
@@ -90,7 +115,7 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         """Rasa saves after every message: only the latest one's intent can be new to the conversation."""
         await super().save(tracker)
         fingerprint = self._fingerprint(tracker.sender_id)
-        if fingerprint[0] == len(tracker.events):
+        if fingerprint[0] == window_of(tracker).stored(tracker):
             self._keep(tracker.sender_id, fingerprint, tracker)
         else:  # someone else wrote to this session meanwhile: read it from SQL next time
             self._forget(tracker.sender_id)
@@ -107,6 +132,12 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         if len(self._noted) > CACHED_CONVERSATIONS:
             self._noted.popitem(last=False)
 
+    def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator:
+        """Rasa's count of stored events, shifted by what a shortened tracker leaves out and sums up."""
+        window = window_of(tracker)
+        stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+        return itertools.islice(tracker.events, stored - window.skipped + window.summary, len(tracker.events))
+
     def _fingerprint(self, sender_id: str) -> Fingerprint:
         """How many events the latest session has in SQL, and the last one's id: new events change both."""
         with self.session_scope() as session:
@@ -121,15 +152,15 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
     def _keep(self, sender_id: str, fingerprint: Fingerprint, tracker: DialogueStateTracker) -> None:
         """A copy (Rasa's own: the events are shared, not rebuilt), as the caller goes on changing its tracker."""
         self._forget(sender_id)
-        self._trackers[sender_id] = (fingerprint, tracker.copy())
-        self._events += fingerprint[0]
+        self._trackers[sender_id] = (fingerprint, copied(tracker))
+        self._events += len(tracker.events)
         while len(self._trackers) > CACHED_CONVERSATIONS or self._events > CACHED_EVENTS:
             self._forget(next(iter(self._trackers)))
 
     def _forget(self, sender_id: str) -> None:
         kept = self._trackers.pop(sender_id, None)
         if kept is not None:
-            self._events -= kept[0][0]
+            self._events -= len(kept[1].events)
 
     def _note_intent(self, conversation_id: str, intent: str) -> None:
         table = conversation_intents

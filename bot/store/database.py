@@ -30,6 +30,16 @@ CONNECT_TIMEOUT_SECONDS = 5
 not after the kernel's minutes of TCP retries that would tie up the worker thread meanwhile."""
 
 
+SCHEMA_LOCK_KEY = 0x46524F4E54
+"""The advisory lock that serialises creating tables among processes ("FRONT"): hubs, Rasa servers, actions."""
+
+
+def take_schema_lock(conn: Connection) -> None:
+    """On PostgreSQL, wait for the processes creating tables now, until this transaction ends."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sqlalchemy.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+
+
 def database_url() -> str:
     """Where the hub and Rasa's tracker store keep conversations (a SQLite file unless DATABASE_URL says)."""
     return os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)

@@ -21,17 +21,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.engine import Engine
 
-from bot.store.database import Money
+from bot.store.database import Money, take_schema_lock
 
 metadata = MetaData()
-
-
-SCHEMA_LOCK_KEY = 0x46524F4E54
-"""The advisory lock that serialises schema creation among hubs ("FRONT")."""
 
 
 def create_schema(engine: Engine) -> None:
@@ -40,8 +35,7 @@ def create_schema(engine: Engine) -> None:
     Several hubs may start at once on an empty database: on PostgreSQL they take turns (an advisory lock held
     until the DDL commits), so none of them fails on a table another is creating."""
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+        take_schema_lock(conn)
         metadata.create_all(conn)
         for table in metadata.sorted_tables:
             for index in table.indexes:
