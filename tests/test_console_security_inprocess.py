@@ -55,6 +55,7 @@ def session_cookie(client: AgentClient) -> dict[str, str]:
 
 async def closed_with(ws: Any, timeout: float = 5.0) -> int:
     """The close code of a socket the hub closes (frames before it are read and dropped)."""
+
     async def drain() -> None:
         with pytest.raises(websockets.ConnectionClosed):
             while True:
