@@ -27,7 +27,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 .PHONY: help run run-scaled secrets shell test test-fast eval eval-escalation bench soak bench-report validate train reload lint shop-db install clean
 
 help:
-	@echo "make run       set up everything and start the Rasa server (5005) and action server (5055)"
+	@echo "make run       set up everything and start the hub (8080), two Rasa servers (5005, 5015) and the action server (5055)"
 	@echo "make test      set up everything and run the whole test suite"
 	@echo "make run-scaled HUBS=2 RASA=2  nginx (8080) in front of N hubs, M Rasa servers, PostgreSQL and Redis (deploy/README.md)"
 	@echo "make secrets   write strong random CHANNEL_SECRET, RASA_TOKEN, ACTIONS_TOKEN to .env (kept if there; make run reads it)"

@@ -8,7 +8,8 @@ share the CPU:
 (a) N customers x M routine turns at once: Frontline through the hub's WebSocket, stock through the REST channel;
     messages/s, p50, p95, and Frontline's ratios to stock;
 (b) one long conversation: the mean reply time of turns 1-10 against the last 10, both set-ups;
-(c) the hub's overhead: the load of (a) through the hub against the same load straight to Frontline's Rasa, p50;
+(c) the hub's overhead: the load of (a) through the hub against the same load straight to Frontline's Rasa
+    servers (the customers shared evenly), p50;
 (d) many idle customer sockets on one hub: its memory, and the delivery time of a message to one customer.
 Prints a table and writes results/bench/<label>.json.
 """
@@ -27,7 +28,7 @@ from typing import Any
 from actions.orders.demo_shop import create_demo_shop
 from benchmarks.bench_sockets import idle_sockets
 from benchmarks.bench_stacks import FrontlineStack, StockRasa
-from benchmarks.hub_latency import straight_to_rasa, summary, through_hub
+from benchmarks.hub_latency import straight_to_rasa, straight_to_servers, summary, through_hub
 from bot.store.database import create_engine
 
 RESULTS = Path("results") / "bench"
@@ -55,8 +56,8 @@ async def measure(frontline: FrontlineStack, stock: StockRasa, args: argparse.Na
     stock_long, _ = await straight_to_rasa(stock.url, 1, args.long)
     print("(b) ... Frontline ...", flush=True)
     ours_long, _ = await through_hub(frontline.hub_url, 1, args.long)
-    print("(c) the same load straight to Frontline's Rasa ...", flush=True)
-    rasa_times, rasa_seconds = await straight_to_rasa(frontline.rasa_url, args.customers, args.turns)
+    print(f"(c) the same load straight to Frontline's {len(frontline.rasa_urls)} Rasa server(s) ...", flush=True)
+    rasa_times, rasa_seconds = await straight_to_servers(frontline.rasa_urls, args.customers, args.turns)
     rasa_alone = summary(rasa_times, rasa_seconds)
     report: dict[str, Any] = {
         "load": {
@@ -133,7 +134,11 @@ def main() -> None:
         frontline.rasa_env.update(dict(pair.split("=", 1) for pair in args.rasa_env))
         stock = StockRasa(workdir, frontline.actions_port, frontline.env)
         try:
-            print(f"starting Frontline (Rasa environment from the Procfile: {frontline.rasa_env}) ...", flush=True)
+            print(
+                f"starting Frontline ({len(frontline.rasa_urls)} Rasa servers, environment from the Procfile: "
+                f"{frontline.rasa_env}) ...",
+                flush=True,
+            )
             frontline.start(timeout=900)
             frontline.start_hub()
             print("starting stock rasa run ...", flush=True)
@@ -145,6 +150,7 @@ def main() -> None:
     report["label"] = args.label
     report["measured_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     report["frontline_rasa_env"] = frontline.rasa_env
+    report["frontline_rasa_servers"] = len(frontline.rasa_urls)
     print_report(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{args.label}.json").write_text(json.dumps(report, indent=2))

@@ -86,6 +86,16 @@ async def straight_to_rasa(rasa_url: str, customers: int, messages: int) -> tupl
     return [t for r in results for t in r], time.perf_counter() - started
 
 
+async def straight_to_servers(rasa_urls: list[str], customers: int, messages: int) -> tuple[list[float], float]:
+    """`straight_to_rasa` with the customers shared evenly among several Rasa servers, all at once."""
+    shares = [customers // len(rasa_urls) + (n < customers % len(rasa_urls)) for n in range(len(rasa_urls))]
+    started = time.perf_counter()
+    results = await asyncio.gather(
+        *(straight_to_rasa(url, share, messages) for url, share in zip(rasa_urls, shares, strict=True) if share)
+    )
+    return [t for times, _ in results for t in times], time.perf_counter() - started
+
+
 async def deliveries(hub_url: str, count: int) -> tuple[list[float], list[float]]:
     customer, agent = CustomerClient(hub_url), AgentClient(hub_url)
     await customer.connect()

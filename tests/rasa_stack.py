@@ -89,30 +89,31 @@ class RasaStack:
         if not MODEL.exists():
             raise RuntimeError(f"no trained model at {MODEL}; run `make train`")
         self.start_actions()
-        self._rasa = self._spawn(
-            "rasa",
-            [
-                str(VENV_BIN / "rasa"),
-                "run",
-                "--enable-api",
-                "--jwt-secret",
-                TOKEN,
-                "--jwt-method",
-                "HS256",
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(self.rasa_port),
-                "--model",
-                str(MODEL),
-                "--endpoints",
-                str(self.endpoints),
-                "--credentials",
-                str(PROJECT_ROOT / "credentials.yml"),
-            ],
-        )
+        self._rasa = self._spawn("rasa", self.rasa_command(self.rasa_port))
         self._wait(self._rasa_ready, self._rasa, timeout, "rasa")
         return self
+
+    def rasa_command(self, port: int) -> list[str]:
+        """`rasa run` as the Procfile has it, on `port`, with this stack's endpoints."""
+        return [
+            str(VENV_BIN / "rasa"),
+            "run",
+            "--enable-api",
+            "--jwt-secret",
+            TOKEN,
+            "--jwt-method",
+            "HS256",
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--model",
+            str(MODEL),
+            "--endpoints",
+            str(self.endpoints),
+            "--credentials",
+            str(PROJECT_ROOT / "credentials.yml"),
+        ]
 
     def _rasa_ready(self) -> bool:
         return _get(f"{self.rasa_url}/status", headers=api_headers())[0] == 200

@@ -81,16 +81,21 @@ def test_a_shortened_tracker_shortened_again_counts_from_the_stored_session():
     assert again.get_slot("order_id") == "00123842"
 
 
-def test_it_never_starts_inside_a_form():
-    tracker = conversation(20)
+def a_long_form(tracker: DialogueStateTracker, answers: int) -> None:
+    """A cancellation form that asks and asks: `answers` customer messages while it is active."""
     tracker.update(UserUttered("cancel it", {"name": "cancel_order", "confidence": 0.9}))
     tracker.update(ActionExecuted("cancel_order_form"))
     tracker.update(ActiveLoop("cancel_order_form"))
     tracker.update(ActionExecuted("action_listen"))
-    for n in range(KEEP_TURNS + 2):
+    for n in range(answers):
         tracker.update(UserUttered(f"hmm {n}", {"name": "inform", "confidence": 0.9}))
         tracker.update(ActionExecuted("cancel_order_form"))
         tracker.update(ActionExecuted("action_listen"))
+
+
+def test_it_never_starts_inside_a_form():
+    tracker = conversation(20)
+    a_long_form(tracker, KEEP_TURNS + 2)
     tracker.update(ActiveLoop(None))
     short = shortened(tracker)
     assert short is not None
@@ -101,12 +106,5 @@ def test_it_never_starts_inside_a_form():
 def test_with_no_calm_point_after_the_first_message_it_is_left_whole():
     tracker = DialogueStateTracker("busy", DOMAIN.slots)
     tracker.update(ActionExecuted("action_listen"))
-    tracker.update(UserUttered("cancel it", {"name": "cancel_order", "confidence": 0.9}))
-    tracker.update(ActionExecuted("cancel_order_form"))
-    tracker.update(ActiveLoop("cancel_order_form"))
-    tracker.update(ActionExecuted("action_listen"))
-    for n in range(CUT_AFTER_TURNS + 5):
-        tracker.update(UserUttered(f"hmm {n}", {"name": "inform", "confidence": 0.9}))
-        tracker.update(ActionExecuted("cancel_order_form"))
-        tracker.update(ActionExecuted("action_listen"))
+    a_long_form(tracker, CUT_AFTER_TURNS + 5)
     assert shortened(tracker) is None
