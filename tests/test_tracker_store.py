@@ -56,6 +56,16 @@ def test_a_conversation_survives_in_postgresql():
     assert retrieved.latest_message.intent["name"] == "track_order"
 
 
+def test_on_sqlite_rasa_shares_the_hubs_engine_settings(tmp_path):
+    store = DatabaseUrlTrackerStore(DOMAIN, url=f"sqlite:///{tmp_path / 'rasa.db'}")
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        first = id(conn.connection.dbapi_connection)
+    with store.engine.connect() as conn:
+        assert id(conn.connection.dbapi_connection) == first, "connections stay open between turns"
+    assert round_trip(store).latest_message.text == "where is my order"
+
+
 def test_an_unknown_database_is_an_error_not_a_silent_fallback():
     with pytest.raises(Exception):  # noqa: B017 - sqlalchemy raises its own error for an unknown dialect
         DatabaseUrlTrackerStore(DOMAIN, url="nosuchdb://127.0.0.1/x")

@@ -31,12 +31,12 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import func, insert, inspect, select
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.rasa.tracker_window import copied, shortened, window_of
-from bot.store.database import database_url, take_schema_lock
+from bot.store.database import create_engine, database_url, take_schema_lock
 from bot.store.schema import conversation_intents, utcnow
 
 logger = logging.getLogger(__name__)
@@ -73,21 +73,17 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
             password=parsed.password,
             event_broker=event_broker,
             login_db=None,
-            query=self._query(parsed),
+            query=dict(parsed.query),
             **kwargs,
         )
+        if parsed.get_backend_name() == "sqlite":  # the hub's engine: WAL, a 15 s busy timeout, open connections
+            self.engine.dispose()
+            self.engine = create_engine(parsed.render_as_string(hide_password=False))
+            self.sessionmaker = sessionmaker(bind=self.engine)
         self._create_intents_table()
         self._trackers: OrderedDict[str, tuple[Fingerprint, DialogueStateTracker]] = OrderedDict()
         self._events = 0
         self._noted: OrderedDict[str, set[str]] = OrderedDict()
-
-    @staticmethod
-    def _query(parsed: URL) -> dict[str, Any]:
-        """A SQLite file shared by the hub and two Rasa servers waits for a writer as long as the hub does."""
-        query = dict(parsed.query)
-        if parsed.get_backend_name() == "sqlite":
-            query.setdefault("timeout", "15")
-        return query
 
     def _create_intents_table(self) -> None:
         """Rasa servers starting together take turns on PostgreSQL; on SQLite the loser finds the table made."""
