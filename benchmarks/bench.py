@@ -25,11 +25,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from actions.orders.demo_shop import create_demo_shop
 from benchmarks.bench_sockets import idle_sockets
 from benchmarks.bench_stacks import FrontlineStack, StockRasa
 from benchmarks.hub_latency import straight_to_rasa, straight_to_servers, summary, through_hub
-from bot.store.database import create_engine
+from tests.shop_api_server import ShopApiServer
 
 RESULTS = Path("results") / "bench"
 
@@ -129,7 +128,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         template = workdir / "template.db"
-        create_demo_shop(create_engine(f"sqlite:///{template}"))
+        ShopApiServer.seed_template(template)
         frontline = FrontlineStack(workdir, template)
         frontline.rasa_env.update(dict(pair.split("=", 1) for pair in args.rasa_env))
         stock = StockRasa(workdir, frontline.actions_port, frontline.env)

@@ -30,11 +30,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from actions.orders.demo_shop import create_demo_shop
 from benchmarks.hub_latency import summary, through_hub
-from bot.store.database import create_engine
 from tests.postgres import fresh_postgres_database
 from tests.scaled_stack import ScaledStack
+from tests.shop_api_server import ShopApiServer
 
 RESULTS = Path("results") / "bench"
 SHARED = {"postgres": "postgresql", "redis-server": "redis"}
@@ -136,7 +135,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         template = workdir / "template.db"
-        create_demo_shop(create_engine(f"sqlite:///{template}"))
+        ShopApiServer.seed_template(template)
         for size in args.sizes.split(","):
             hubs, rasa = (int(n) for n in size.split("x"))
             print(f"(e) scaled mode, {hubs} hub(s) and {rasa} Rasa server(s) ...", flush=True)

@@ -24,10 +24,9 @@ from pathlib import Path
 
 import httpx
 
-from actions.orders.demo_shop import create_demo_shop
-from bot.store.database import create_engine
 from tests.hub_clients import AgentClient, CustomerClient
 from tests.rasa_stack import RasaStack
+from tests.shop_api_server import ShopApiServer
 
 MESSAGES = (
     "where is my order 00123842?",
@@ -152,7 +151,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         template = Path(workdir) / "template.db"
-        create_demo_shop(create_engine(f"sqlite:///{template}"))
+        ShopApiServer.seed_template(template)
         stack = RasaStack(Path(workdir), template).start()
         try:
             stack.start_hub()

@@ -28,10 +28,10 @@ from typing import Any
 import httpx
 from sqlalchemy import func, insert, select, text
 
-from actions.orders.demo_shop import create_demo_shop
 from bot.store import schema as t
 from bot.store.database import create_engine
 from tests.rasa_stack import RasaStack
+from tests.shop_api_server import ShopApiServer
 
 REASONS = ("requested", "emotional", "complex", "not_understood", "bot_error")
 INTENTS = ("track_order", "cancel_order", "get_refund", "get_invoice", "delivery_period", "payment_issue", "complaint")
@@ -198,7 +198,7 @@ def main() -> int:
     counts = seed(url, args.conversations, args.messages, today)
     seeded = time.perf_counter() - started
     shop = workdir / "shop-template.db"
-    create_demo_shop(create_engine(f"sqlite:///{shop}"))
+    ShopApiServer.seed_template(shop)
     stack = RasaStack(workdir, shop)
     stack.start_hub(env={"DATABASE_URL": url, "LOG_LEVEL": "WARNING"})
     try:

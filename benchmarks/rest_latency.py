@@ -16,9 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from actions.orders.demo_shop import create_demo_shop
-from bot.store.database import create_engine
 from tests.rasa_stack import RasaStack, new_sender
+from tests.shop_api_server import ShopApiServer
 
 MESSAGE = "where is my order 00123842?"
 
@@ -52,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         template = Path(workdir) / "template.db"
-        create_demo_shop(create_engine(f"sqlite:///{template}"))
+        ShopApiServer.seed_template(template)
         stack = RasaStack(Path(workdir), template).start()
         try:
             for _ in range(10):

@@ -34,7 +34,6 @@ import websockets
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from actions.orders.demo_shop import create_demo_shop
 from benchmarks.hub_latency import summary
 from benchmarks.soak_customer import SoakCustomer, Tally
 from bot.core.settings import HubSettings
@@ -46,6 +45,7 @@ from bot.store.routing import RoutingStore
 from tests.hub_clients import AgentClient
 from tests.postgres import fresh_postgres_database
 from tests.rasa_stack import RasaStack
+from tests.shop_api_server import ShopApiServer
 
 RESULTS = Path("results") / "soak.json"
 AGENTS = 3
@@ -287,7 +287,7 @@ def run_one(kind: str, customers: int, minutes: float, seed: int, keep_logs: boo
     with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as url:
         workdir = Path(tmp)
         template = workdir / "template.db"
-        create_demo_shop(create_engine(f"sqlite:///{template}"))
+        ShopApiServer.seed_template(template)
         stack = RasaStack(workdir, template, env={"DATABASE_URL": url})
         engine = create_engine(url)
         report: dict[str, Any] | None = None

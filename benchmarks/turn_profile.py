@@ -32,10 +32,9 @@ from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
 
-from actions.orders.demo_shop import create_demo_shop
 from bot.rasa.tracker_store import DatabaseUrlTrackerStore
-from bot.store.database import create_engine
 from tests.rasa_stack import ACTIONS_TOKEN, MODEL, RasaStack
+from tests.shop_api_server import ShopApiServer
 
 MESSAGES = (
     "where is my order 00123842?",
@@ -244,7 +243,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        create_demo_shop(create_engine(f"sqlite:///{workdir / 'template.db'}"))
+        ShopApiServer.seed_template(workdir / "template.db")
         stack = RasaStack(workdir, workdir / "template.db")
         os.environ.update({k: v for k, v in stack.env.items() if k in ("DATABASE_URL", "ACTIONS_TOKEN")})
         os.environ["ACTIONS_TOKEN"] = ACTIONS_TOKEN

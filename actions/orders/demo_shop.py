@@ -378,6 +378,7 @@ def main(argv: list[str] | None = None) -> None:
     seeded = create_demo_shop(engine, reset=args.reset)
     with engine.connect() as conn:
         count = conn.execute(select(func.count()).select_from(t.orders)).scalar_one()
+    engine.dispose()  # closing the last connection folds SQLite's write-ahead log into the file
     logger.info("demo shop %s: %s orders at %s", "seeded" if seeded else "already there", count, engine.url)
 
 
