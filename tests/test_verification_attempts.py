@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from actions.orders.verification_attempts import PER_CONVERSATION, PER_ORDER, VerificationAttempts, failures
@@ -74,16 +76,21 @@ def test_the_count_is_of_the_last_24_hours_and_old_tries_are_deleted(tmp_path):
     assert rows == [("c1", "00000108")], "only the recent try is kept, and no address is stored"
 
 
-def test_the_first_checks_at_once_on_a_new_postgresql_database_all_answer():
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_first_checks_at_once_on_a_new_database_all_answer(tmp_path, backend):
     """The table is made on first use: two at once (two customers, two action servers) must not both make it."""
-    with fresh_postgres_database() as url:
-        servers = [VerificationAttempts(create_engine(url), clock=Clock()) for _ in range(4)]
+    with contextlib.ExitStack() as stack:
+        if backend == "sqlite":  # one action server, four customers at once
+            callers = [VerificationAttempts(create_engine(f"sqlite:///{tmp_path / 'new.db'}"), clock=Clock())] * 4
+        else:  # four action servers
+            url = stack.enter_context(fresh_postgres_database())
+            callers = [VerificationAttempts(create_engine(url), clock=Clock()) for _ in range(4)]
 
         async def at_once() -> list[bool]:
-            return list(await asyncio.gather(*(s.locked(f"c{n}", "00000108") for n, s in enumerate(servers))))
+            return list(await asyncio.gather(*(c.locked(f"c{n}", "00000108") for n, c in enumerate(callers))))
 
         try:
             assert asyncio.run(at_once()) == [False] * 4
         finally:
-            for server in servers:
-                asyncio.run(server.close())
+            for caller in set(callers):
+                asyncio.run(caller.close())

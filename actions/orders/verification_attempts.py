@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import threading
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -55,6 +56,7 @@ class VerificationAttempts:
         self._limits = limits
         self._clock = clock
         self._ready = False
+        self._creating = threading.Lock()
 
     @classmethod
     def from_url(cls, url: str) -> VerificationAttempts:
@@ -90,10 +92,20 @@ class VerificationAttempts:
         return by_conversation >= self._limits.per_conversation or by_order >= self._limits.per_order
 
     def _create_table(self, conn: Connection) -> None:
-        """Two first checks at once, on two action servers or one, must not both create the table."""
-        if not self._ready:
-            take_schema_lock(conn)
-            metadata.create_all(conn, checkfirst=True)
+        """Made on first use, in its own transaction: first checks at once take turns (a lock in this process, the
+        advisory lock on PostgreSQL across processes; on SQLite another process's table is found made)."""
+        if self._ready:
+            return
+        with self._creating:
+            if self._ready:
+                return
+            try:
+                with self._engine.begin() as own:
+                    take_schema_lock(own)
+                    metadata.create_all(own, checkfirst=True)
+            except sa.exc.OperationalError:
+                if not sa.inspect(self._engine).has_table(failures.name):
+                    raise
             self._ready = True
 
 
