@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from actions.orders.order_system_provider import settings
-from bot.store.database import create_engine, in_transaction, take_schema_lock
+from bot.store.database import create_engine, create_tables, in_transaction
 
 PER_CONVERSATION = 3
 PER_ORDER = 5
@@ -70,7 +70,7 @@ class VerificationAttempts:
         """Note one wrong address; whether checking is now locked for this conversation and order."""
 
         def record(conn: Connection) -> bool:
-            self._create_table(conn)
+            self._create_table()
             now = self._clock()
             conn.execute(sa.delete(failures).where(failures.c.failed_at < now - self._limits.window))
             conn.execute(
@@ -84,29 +84,21 @@ class VerificationAttempts:
         self._engine.dispose()
 
     def _locked(self, conn: Connection, conversation_id: str, order_number: str) -> bool:
-        self._create_table(conn)
+        self._create_table()
         since = self._clock() - self._limits.window
         recent = sa.select(sa.func.count()).select_from(failures).where(failures.c.failed_at >= since)
         by_conversation = conn.execute(recent.where(failures.c.conversation_id == conversation_id)).scalar_one()
         by_order = conn.execute(recent.where(failures.c.order_number == order_number)).scalar_one()
         return by_conversation >= self._limits.per_conversation or by_order >= self._limits.per_order
 
-    def _create_table(self, conn: Connection) -> None:
-        """Made on first use, in its own transaction: first checks at once take turns (a lock in this process, the
-        advisory lock on PostgreSQL across processes; on SQLite another process's table is found made)."""
+    def _create_table(self) -> None:
+        """Made on first use, in its own transaction; first checks at once in this process take turns."""
         if self._ready:
             return
         with self._creating:
-            if self._ready:
-                return
-            try:
-                with self._engine.begin() as own:
-                    take_schema_lock(own)
-                    metadata.create_all(own, checkfirst=True)
-            except sa.exc.OperationalError:
-                if not sa.inspect(self._engine).has_table(failures.name):
-                    raise
-            self._ready = True
+            if not self._ready:
+                create_tables(self._engine, failures)
+                self._ready = True
 
 
 @functools.lru_cache(maxsize=1)

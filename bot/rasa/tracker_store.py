@@ -30,13 +30,13 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import func, insert, inspect, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.rasa.tracker_window import copied, shortened, window_of
-from bot.store.database import create_engine, database_url, take_schema_lock
+from bot.store.database import create_engine, create_tables, database_url
 from bot.store.schema import conversation_intents, utcnow
 
 logger = logging.getLogger(__name__)
@@ -80,20 +80,10 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
             self.engine.dispose()
             self.engine = create_engine(parsed.render_as_string(hide_password=False))
             self.sessionmaker = sessionmaker(bind=self.engine)
-        self._create_intents_table()
+        create_tables(self.engine, conversation_intents)
         self._trackers: OrderedDict[str, tuple[Fingerprint, DialogueStateTracker]] = OrderedDict()
         self._events = 0
         self._noted: OrderedDict[str, set[str]] = OrderedDict()
-
-    def _create_intents_table(self) -> None:
-        """Rasa servers starting together take turns on PostgreSQL; on SQLite the loser finds the table made."""
-        try:
-            with self.engine.begin() as conn:
-                take_schema_lock(conn)
-                conversation_intents.create(conn, checkfirst=True)
-        except OperationalError:
-            if not inspect(self.engine).has_table(conversation_intents.name):
-                raise
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session's tracker, its recent part in a long conversation: this worker's copy when SQL still

@@ -41,6 +41,20 @@ def take_schema_lock(conn: Connection) -> None:
         conn.execute(sqlalchemy.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
 
 
+def create_tables(engine: Engine, *tables: sqlalchemy.Table) -> None:
+    """Tables made on first use: processes starting together take turns on PostgreSQL (the advisory lock); on
+    SQLite, whoever loses the race finds them made."""
+    try:
+        with engine.begin() as conn:
+            take_schema_lock(conn)
+            for table in tables:
+                table.create(conn, checkfirst=True)
+    except OperationalError:
+        inspector = sqlalchemy.inspect(engine)
+        if not all(inspector.has_table(table.name) for table in tables):
+            raise
+
+
 def database_url() -> str:
     """Where the hub and Rasa's tracker store keep conversations (a SQLite file unless DATABASE_URL says)."""
     return os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
