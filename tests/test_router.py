@@ -198,6 +198,21 @@ def test_a_queued_customer_who_asked_for_a_person_stays_with_people_when_they_wr
     in_scene(tmp_path, story)
 
 
+def test_what_a_customer_writes_to_an_agent_never_reaches_the_bot_even_if_the_agent_resolves_at_once(tmp_path):
+    async def story(scene: Scene) -> None:
+        await scene.with_agent()
+        message, _ = await scene.hub.conversations.add_customer_message(
+            scene.conversation.id, NewMessage("customer", "it is the blue bottle"), BotInput("it is the blue bottle")
+        )
+        assert routing_states(scene) == ["handed_over"], "decided when stored, not when the router gets to it"
+        await scene.hub.resolve(scene.agents["sam"], scene.conversation.id)
+        await scene.hub.router.route(scene.conversation.id)
+        await scene.hub.drain()
+        assert scene.rasa.sent == []
+
+    in_scene(tmp_path, story)
+
+
 def test_a_message_a_live_hub_is_working_on_is_not_swept(tmp_path):
     gate = asyncio.Event()
 

@@ -47,12 +47,18 @@ class Route:
 def insert_route(
     conn: Connection, message: Message, bot_input: BotInput, now: dt.datetime, lease: dt.timedelta
 ) -> None:
-    """The routing row of a message just stored; the caller holds the transaction that stored it."""
+    """The routing row of a message just stored; the caller holds the transaction that stored it (and so the
+    conversation's row). A message written while an agent has the conversation is theirs: handed over at once, so
+    an agent who resolves before the router gets to it cannot send it on to the bot."""
+    owner = conn.execute(
+        select(t.conversations.c.state).where(t.conversations.c.id == message.conversation_id)
+    ).scalar_one()
+    state = Routing.HANDED_OVER if owner == State.AGENT.value else Routing.STORED
     conn.execute(
         insert(t.routing).values(
             message_id=message.id,
             conversation_id=message.conversation_id,
-            state=Routing.STORED.value,
+            state=state.value,
             bot_text=bot_input.text,
             bot_metadata=json.dumps(bot_input.metadata) if bot_input.metadata else None,
             attempts=0,
