@@ -201,7 +201,7 @@ def test_a_queued_customer_who_asked_for_a_person_stays_with_people_when_they_wr
 def test_what_a_customer_writes_to_an_agent_never_reaches_the_bot_even_if_the_agent_resolves_at_once(tmp_path):
     async def story(scene: Scene) -> None:
         await scene.with_agent()
-        message, _ = await scene.hub.conversations.add_customer_message(
+        await scene.hub.conversations.add_customer_message(
             scene.conversation.id, NewMessage("customer", "it is the blue bottle"), BotInput("it is the blue bottle")
         )
         assert routing_states(scene) == ["handed_over"], "decided when stored, not when the router gets to it"
