@@ -1,16 +1,18 @@
-"""Several Rasa servers behind one hub: a conversation sticks to one, the next takes over only when that one cannot
-be reached (never after it may have seen the turn), a new model goes to all, the hub is healthy while any is."""
+"""Several Rasa servers behind one hub: a conversation sticks to one, new conversations go where the fewest are active,
+the next server takes over only when a conversation's own cannot be reached (never after it may have seen the turn),
+a new model goes to all, the hub is healthy while any is."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
 
 import httpx
 import pytest
 
 from bot.core.rasa_client import RasaClient, RasaUnavailable, RasaUnreachable
-from bot.core.rasa_servers import RasaServers, connect_rasa, rasa_urls
+from bot.core.rasa_servers import Homes, RasaServers, connect_rasa, rasa_urls
 from tests.inprocess import hub_settings
 from tests.rasa_stack import free_port
 
@@ -60,34 +62,59 @@ def pool(*names: str) -> tuple[RasaServers, list[Server]]:
     return RasaServers([server.client() for server in servers]), servers
 
 
-def test_a_conversation_goes_to_the_same_server_every_time_on_every_hub_and_conversations_spread():
-    one, _ = pool("r1", "r2", "r3")
-    other, _ = pool("r1", "r2", "r3")
-    ids = [f"conversation-{n}" for n in range(30)]
-    assert [one.preferred(i) for i in ids] == [other.preferred(i) for i in ids]
-    assert {one.preferred(i) for i in ids} == {0, 1, 2}
+def homed_on(rasa: RasaServers, server: int) -> str:
+    """A new conversation whose server is `server`."""
+    now = asyncio.get_running_loop().time()
+    return next(f"c{n}" for n in itertools.count() if rasa.homes.home(f"c{n}", now) == server)
 
+
+def test_a_conversation_goes_to_the_same_server_every_time():
     async def scenario() -> list[str]:
         rasa, _ = pool("r1", "r2", "r3")
         answers = [(await rasa.send("conversation-7", "hi"))[0]["text"] for _ in range(3)]
         await rasa.close()
         return answers
 
-    expected = f"r{one.preferred('conversation-7') + 1} answers"
-    assert asyncio.run(scenario()) == [expected] * 3
+    answers = asyncio.run(scenario())
+    assert len(set(answers)) == 1
+
+
+def test_new_conversations_go_to_the_server_with_the_fewest_active_ones_whatever_their_ids():
+    homes = Homes(2, active_seconds=300)
+    first = [homes.home(f"conversation-{n}", now=0.0) for n in range(10)]
+    assert sorted(first) == [0] * 5 + [1] * 5, "a hash alone would often put 6 or more on one"
+    assert [homes.home(f"conversation-{n}", now=10.0) for n in range(10)] == first, "each keeps its server"
+    quiet_on_0 = [f"conversation-{n}" for n in range(10) if first[n] == 0]
+    for n in range(10):  # those on server 1 go on talking; server 0's go quiet
+        if first[n] == 1:
+            homes.home(f"conversation-{n}", now=290.0)
+    assert homes.loads() == [5, 5]
+    homes.home("newcomer", now=310.0)
+    assert homes.loads() == [1, 5], "server 0's conversations stopped counting once quiet; the newcomer went there"
+    assert homes.home(quiet_on_0[0], now=320.0) == 0, "a conversation back after a pause takes the lighter server"
+
+
+def test_on_equal_loads_hubs_agree_on_a_conversations_server_and_spread_them():
+    ids = [f"conversation-{n}" for n in range(30)]
+    one = [Homes(3).home(i, now=0.0) for i in ids]
+    other = [Homes(3).home(i, now=5.0) for i in ids]
+    assert one == other
+    assert set(one) == {0, 1, 2}
 
 
 def test_an_unreachable_server_hands_its_conversations_to_the_next_and_is_tried_last_for_a_while():
     async def scenario() -> None:
         rasa, servers = pool("r1", "r2")
-        conversation = next(f"c{n}" for n in range(100) if rasa.preferred(f"c{n}") == 0)
+        conversation = homed_on(rasa, 0)
         servers[0].unreachable = True
         assert (await rasa.send(conversation, "hi"))[0]["text"] == "r2 answers"
         assert await rasa.turn(conversation, 1) is None  # the tracker, read where the conversation went
         assert await rasa.healthy(), "healthy while any server is"
         assert servers[1].sent == 1 and len(servers[1].requests) >= 2
-        servers[0].unreachable = False  # back, but not tried first until DOWN_SECONDS have passed
-        assert (await rasa.send(conversation, "again"))[0]["text"] == "r2 answers"
+        other = homed_on(rasa, 0)
+        assert (await rasa.send(other, "hi"))[0]["text"] == "r2 answers", "tried last for a while"
+        servers[0].unreachable = False
+        assert (await rasa.send(conversation, "again"))[0]["text"] == "r2 answers", "it stays where it went"
         assert servers[0].sent == 0
         await rasa.close()
 
@@ -97,7 +124,7 @@ def test_an_unreachable_server_hands_its_conversations_to_the_next_and_is_tried_
 def test_a_server_that_may_have_seen_the_turn_is_not_asked_again_elsewhere():
     async def scenario() -> None:
         rasa, servers = pool("r1", "r2")
-        conversation = next(f"c{n}" for n in range(100) if rasa.preferred(f"c{n}") == 0)
+        conversation = homed_on(rasa, 0)
         servers[0].failing = True
         with pytest.raises(RasaUnavailable) as failure:
             await rasa.send(conversation, "hi")

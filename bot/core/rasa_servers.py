@@ -1,10 +1,11 @@
 """Several Rasa servers behind one hub: RASA_URL may list them, comma-separated.
 
 They share the tracker store and the lock store, so any of them can answer any conversation; the hub still sends
-each conversation to one of them, chosen by a stable hash of its id, so that whatever Rasa keeps of a
-conversation between turns stays warm on one server. When that server cannot be reached (no connection: it never
-saw the request), the next one in the ring takes the call, and the unreachable one is tried last for a few
-seconds. A new model goes to every server; the hub is healthy when any server is.
+each conversation to one of them, so that whatever Rasa keeps of a conversation between turns stays warm on one
+server. A new conversation goes to the server with the fewest active ones (`Homes`). When a conversation's server
+cannot be reached (no connection: it never saw the request), the next one in the ring takes the call and becomes
+its server, and the unreachable one is tried last for a few seconds. A new model goes to every server; the hub is
+healthy when any server is.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import zlib
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -24,6 +26,8 @@ T = TypeVar("T")
 
 DOWN_SECONDS = 5.0
 """How long a server that could not be reached is tried after the others."""
+ACTIVE_SECONDS = 300.0
+"""A conversation counts towards its server's load until it has been quiet this long."""
 
 
 def rasa_urls(setting: str) -> list[str]:
@@ -42,18 +46,66 @@ def connect_rasa(settings: HubSettings, timeout: float | None = None) -> RasaApi
     return clients[0] if len(clients) == 1 else RasaServers(clients)
 
 
-class RasaServers:
-    """`RasaApi` over several servers: one per conversation by a stable hash, the next when it is unreachable."""
+class Homes:
+    """Which server each active conversation goes to: the same one every turn, and a new conversation to the server
+    with the fewest active ones. A stable hash alone would leave the servers' loads to chance: of 10 conversations
+    over 2 servers it puts 6 or more on one three times in four, and that server then sets everyone's pace.
 
-    def __init__(self, servers: Sequence[RasaApi]) -> None:
+    Each hub keeps its own; a conversation another hub routes may start on another server, which costs that server
+    one read of the tracker from SQL. On equal loads the hash decides, so hubs agree on a lone conversation."""
+
+    def __init__(self, servers: int, active_seconds: float = ACTIVE_SECONDS) -> None:
+        self._servers = servers
+        self._active_seconds = active_seconds
+        self._homes: OrderedDict[str, tuple[int, float]] = OrderedDict()
+        """Conversation → (server, when last routed), the longest quiet first."""
+        self._load = [0] * servers
+
+    def home(self, sender_id: str, now: float) -> int:
+        """The conversation's server, chosen now if it has none or has been quiet for `active_seconds`."""
+        self._expire(now)
+        kept = self._homes.pop(sender_id, None)
+        server = kept[0] if kept is not None else self._least_loaded(sender_id)
+        if kept is None:
+            self._load[server] += 1
+        self._homes[sender_id] = (server, now)
+        return server
+
+    def move(self, sender_id: str, server: int, now: float) -> None:
+        """The conversation now goes to `server` (its own could not be reached)."""
+        kept = self._homes.pop(sender_id, None)
+        if kept is not None:
+            self._load[kept[0]] -= 1
+        self._load[server] += 1
+        self._homes[sender_id] = (server, now)
+
+    def loads(self) -> list[int]:
+        """Active conversations per server."""
+        return list(self._load)
+
+    def _least_loaded(self, sender_id: str) -> int:
+        first = zlib.crc32(sender_id.encode()) % self._servers
+        return min(range(self._servers), key=lambda n: (self._load[n], (n - first) % self._servers))
+
+    def _expire(self, now: float) -> None:
+        while self._homes:
+            sender_id, (server, seen) = next(iter(self._homes.items()))
+            if now - seen < self._active_seconds:
+                return
+            del self._homes[sender_id]
+            self._load[server] -= 1
+
+
+class RasaServers:
+    """`RasaApi` over several servers: each conversation on its own (`Homes`), the next when that one is
+    unreachable."""
+
+    def __init__(self, servers: Sequence[RasaApi], homes: Homes | None = None) -> None:
         if not servers:
             raise ValueError("at least one Rasa server")
         self.servers = list(servers)
+        self.homes = homes or Homes(len(self.servers))
         self._down_until = [0.0] * len(self.servers)
-
-    def preferred(self, sender_id: str) -> int:
-        """The server a conversation goes to while it is reachable: the same one on every hub, every run."""
-        return zlib.crc32(sender_id.encode()) % len(self.servers)
 
     async def send(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         return await self._first_reachable(sender_id, lambda rasa: rasa.send(sender_id, text, metadata))
@@ -88,7 +140,7 @@ class RasaServers:
         self, sender_id: str, call: Callable[[RasaApi], Awaitable[T]], start: int | None = None
     ) -> T:
         loop = asyncio.get_running_loop()
-        first = self.preferred(sender_id) if start is None else start
+        first = self.homes.home(sender_id, loop.time()) if start is None else start
         ring = [(first + step) % len(self.servers) for step in range(len(self.servers))]
         ring.sort(key=lambda n: self._down_until[n] > loop.time())  # stable: the ring's order among the up ones
         failure: Exception | None = None
@@ -102,6 +154,8 @@ class RasaServers:
                 failure = exc
                 continue
             self._down_until[n] = 0.0
+            if n != first and start is None:
+                self.homes.move(sender_id, n, loop.time())
             return result
         assert failure is not None
         raise failure
