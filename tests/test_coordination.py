@@ -310,8 +310,8 @@ def test_presence_counts_an_agent_seen_on_both_hubs_once_and_auto_assignment_fil
                 waiting, reason="requested", priority="normal", summary="s", packet={}, source="test"
             )
         await asyncio.gather(hubs.a.assign_waiting(), hubs.b.assign_waiting(), hubs.a.assign_waiting())
-        assert len(await hubs.a.conversations.assigned_to(kim.id)) == kim.capacity == 3
-        assert len(await hubs.b.conversations.waiting()) == 2
+        assert len(await hubs.a.conversations.reads.assigned_to(kim.id)) == kim.capacity == 3
+        assert len(await hubs.b.conversations.reads.waiting()) == 2
 
     across_hubs(tmp_path, story)
 

@@ -206,7 +206,7 @@ def test_rasas_handoff_packet_queues_the_conversation_with_its_reason_priority_a
             "high",
             "A complaint about the courier.",
         )
-        handoff = await scene.hub.conversations.handoff(now.handoff_id)
+        handoff = await scene.hub.conversations.reads.handoff(now.handoff_id)
         assert handoff.packet == packet["custom"]["handoff"] and handoff.source == "rasa"
         assert said(events, "bot") == ["I'm bringing in a person from our team."]
         [offer] = [e["message"] for e in events if e["type"] == "message" and e["message"]["sender"] == "system"]
@@ -243,7 +243,7 @@ def test_when_rasa_is_down_the_customer_is_told_and_queued_for_a_person_with_hig
         now = await scene.conversation_now()
         assert (now.state, now.reason, now.priority) == ("queued", "bot_error", "high")
         assert now.summary == 'The bot could not answer (RasaUnavailable). Last message: "where is my order?"'
-        handoff = await scene.hub.conversations.handoff(now.handoff_id)
+        handoff = await scene.hub.conversations.reads.handoff(now.handoff_id)
         assert handoff.source == "hub" and handoff.packet["signals"] == ["hub:rasa_unavailable"]
 
     in_scene(tmp_path, story, rasa)

@@ -204,11 +204,11 @@ def test_waiting_conversations_are_assigned_urgent_first_then_high_then_the_long
         await desk.online("sam")
         await hub.assign_waiting()
         sam = desk.staff["sam"]
-        assert {c.id for c in await desk.conversations.assigned_to(sam.id)} == {urgent.id, high.id}
-        assert [c.id for c in await desk.conversations.waiting()] == [early.id, late.id]
+        assert {c.id for c in await desk.conversations.reads.assigned_to(sam.id)} == {urgent.id, high.id}
+        assert [c.id for c in await desk.conversations.reads.waiting()] == [early.id, late.id]
         await desk.conversations.resolve(urgent.id, sam.id)
         await hub.assign_waiting()
-        assert [c.id for c in await desk.conversations.waiting()] == [late.id]
+        assert [c.id for c in await desk.conversations.reads.waiting()] == [late.id]
 
     at_desk(tmp_path, story)
 

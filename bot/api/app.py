@@ -169,7 +169,7 @@ def _page(name: str) -> Callable[[Request], Awaitable[HTTPResponse]]:
 
 async def _database_ok(app: Sanic) -> bool:
     try:
-        await app.ctx.hub.conversations.waiting()
+        await app.ctx.hub.conversations.reads.waiting()
     except Exception:  # any database failure makes the hub unhealthy
         logger.exception("health check: database")
         return False

@@ -137,14 +137,14 @@ async def queue(request: Request) -> HTTPResponse:
     hub = request.app.ctx.hub
     statuses = await hub.queue.statuses()
     waiting = []
-    for conversation in await hub.conversations.waiting():
-        handoff = await hub.conversations.handoff(conversation.handoff_id) if conversation.handoff_id else None
+    for conversation in await hub.conversations.reads.waiting():
+        handoff = await hub.conversations.reads.handoff(conversation.handoff_id) if conversation.handoff_id else None
         waiting.append(
             conversation.to_json()
             | {"queue": statuses[conversation.id].to_json() if conversation.id in statuses else None}
             | {"packet": handoff.packet if handoff else None}
         )
-    mine = [c.to_json() for c in await hub.conversations.assigned_to(request.ctx.agent.id)]
+    mine = [c.to_json() for c in await hub.conversations.reads.assigned_to(request.ctx.agent.id)]
     return json_response(
         {"waiting": waiting, "mine": mine, "agents_online": len(await request.app.ctx.agents.online())}
     )
@@ -155,7 +155,7 @@ async def queue(request: Request) -> HTTPResponse:
 async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
     hub, desk = request.app.ctx.hub, request.app.ctx.order_desk
     current = await _conversation(request, conversation_id)
-    handoff = await hub.conversations.handoff(current.handoff_id) if current.handoff_id else None
+    handoff = await hub.conversations.reads.handoff(current.handoff_id) if current.handoff_id else None
     panel = await desk.panel(request.ctx.agent, conversation_id, handoff.packet if handoff else {})
     agent = await request.app.ctx.agents.get(current.assigned_agent_id) if current.assigned_agent_id else None
     return json_response(

@@ -248,7 +248,7 @@ class Hub:
 
     async def assign_waiting(self) -> None:
         """Give waiting conversations to online agents with free capacity, most urgent first."""
-        for waiting in await self.conversations.waiting():
+        for waiting in await self.conversations.reads.waiting():
             agent = await self.queue.pick_agent()
             if agent is None:
                 return

@@ -142,7 +142,7 @@ class OrderDesk:
 
     async def verification(self, conversation_id: str) -> Verification:
         current = await self._conversations.get(conversation_id)
-        handoff = await self._conversations.handoff(current.handoff_id) if current.handoff_id else None
+        handoff = await self._conversations.reads.handoff(current.handoff_id) if current.handoff_id else None
         return Verification.of(handoff.packet if handoff else {})
 
     async def taken(self, conversation_id: str) -> list[dict[str, Any]]:

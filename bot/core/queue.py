@@ -52,9 +52,9 @@ class HandoffQueue:
 
     async def statuses(self) -> dict[str, QueueStatus]:
         """Position and estimate of every waiting conversation, computed once for all of them."""
-        waiting = await self._conversations.waiting()
+        waiting = await self._conversations.reads.waiting()
         online = await self._agents.online()
-        handling = await self._conversations.recent_handling_seconds()
+        handling = await self._conversations.reads.recent_handling_seconds()
         typical = statistics.median(handling) if handling else DEFAULT_HANDLING_SECONDS
         open_now = self.open_now()
         result = {}
@@ -76,7 +76,7 @@ class HandoffQueue:
         """The online agent with the most free capacity, for automatic assignment; None when all are full."""
         best, best_free = None, 0
         for agent in await self._agents.online():
-            free = agent.capacity - len(await self._conversations.assigned_to(agent.id))
+            free = agent.capacity - len(await self._conversations.reads.assigned_to(agent.id))
             if free > best_free:
                 best, best_free = agent, free
         return best

@@ -13,16 +13,17 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain.errors import FrontlineError
-from bot.domain.vocabulary import IDLE_STATES, Priority, State
+from bot.domain.vocabulary import IDLE_STATES, State
 from bot.store import schema as t
 from bot.store.database import in_transaction
 from bot.store.feedback import FeedbackStore
 from bot.store.notes import NoteStore
+from bot.store.queue_reads import CONVERSATIONS, QueueReads
 from bot.store.records import (
     Conversation,
     Customer,
@@ -39,14 +40,7 @@ from bot.store.schema import utcnow
 
 T = TypeVar("T")
 
-CONVERSATIONS = select(t.conversations, t.customers.c.display_name.label("customer_name")).join(
-    t.customers, t.customers.c.id == t.conversations.c.customer_id
-)
-"""Conversations with the customer's name as the channel knows it (a Telegram user's name), for the console."""
 DEFAULT_IDLE_AFTER = dt.timedelta(hours=24)
-PRIORITY_ORDER = case(
-    {priority.value: priority.rank for priority in Priority}, value=t.conversations.c.priority, else_=len(Priority)
-)
 
 
 class ConversationNotFound(FrontlineError, LookupError):
@@ -77,6 +71,7 @@ class ConversationStore:
         self.feedback = FeedbackStore(engine, clock)
         self.notes = NoteStore(engine, clock)
         self.routing = RoutingStore(engine, clock)
+        self.reads = QueueReads(engine)
 
     def create_schema(self) -> None:
         t.create_schema(self.engine)
@@ -343,58 +338,6 @@ class ConversationStore:
             return insert_messages(conn, conversation_id, [message], self._clock())[0]
 
         return await self._run(add)
-
-    async def waiting(self) -> list[Conversation]:
-        """The queue: priority first, then who has waited longest."""
-
-        def load(conn: Connection) -> list[Conversation]:
-            rows = conn.execute(
-                CONVERSATIONS.where(t.conversations.c.state == State.QUEUED).order_by(
-                    PRIORITY_ORDER, t.conversations.c.queued_at
-                )
-            ).all()
-            return [conversation_from(r) for r in rows]
-
-        return await self._run(load)
-
-    async def position(self, conversation: Conversation) -> int | None:
-        """1 for the next to be taken; None when not queued."""
-        if conversation.state != State.QUEUED or conversation.queued_at is None:
-            return None
-        queue = await self.waiting()
-        return next((i + 1 for i, c in enumerate(queue) if c.id == conversation.id), None)
-
-    async def assigned_to(self, agent_id: int) -> list[Conversation]:
-        def load(conn: Connection) -> list[Conversation]:
-            rows = conn.execute(
-                CONVERSATIONS.where(
-                    t.conversations.c.state == State.AGENT, t.conversations.c.assigned_agent_id == agent_id
-                ).order_by(t.conversations.c.updated_at)
-            ).all()
-            return [conversation_from(r) for r in rows]
-
-        return await self._run(load)
-
-    async def handoff(self, handoff_id: int) -> Handoff | None:
-        def load(conn: Connection) -> Handoff | None:
-            row = conn.execute(select(t.handoffs).where(t.handoffs.c.id == handoff_id)).first()
-            return handoff_from(row) if row else None
-
-        return await self._run(load)
-
-    async def recent_handling_seconds(self, limit: int = 50) -> list[float]:
-        """How long agents took on the latest resolved handoffs (claim to resolve), for wait estimates."""
-
-        def load(conn: Connection) -> list[float]:
-            rows = conn.execute(
-                select(t.handoffs.c.claimed_at, t.handoffs.c.resolved_at)
-                .where(and_(t.handoffs.c.resolved_at.is_not(None), t.handoffs.c.claimed_at.is_not(None)))
-                .order_by(t.handoffs.c.resolved_at.desc())
-                .limit(limit)
-            ).all()
-            return [(r.resolved_at - r.claimed_at).total_seconds() for r in rows]
-
-        return await self._run(load)
 
     async def count_messages(self, conversation_id: str) -> int:
         def count(conn: Connection) -> int:
