@@ -319,13 +319,15 @@ async def running_hub(database: Path, rasa: FakeRasa | None = None, **env: str) 
     name may be taken again). It stays on: once a start has rewritten the methods, only test mode undoes it.
     The socket is bound here and handed over (`sock=`): `create_server` reads port 0 as "the default, 8000", and
     a port chosen first could be taken by another process before the server binds it. In Sanic 21.12
-    `create_server` returns the server already listening; the lifecycle calls then run the listeners.
+    `create_server` returns the server already listening; the lifecycle calls then run the listeners. The socket
+    names its protocol (IPPROTO_TCP) as the hub's own server socket does: asyncio turns Nagle's algorithm off only
+    for such sockets, and with it on, a frame written right after another waits ~40 ms for the client's delayed ACK.
     """
     Sanic.test_mode = True
     engine = prepare_database(database)
     rasa = rasa or FakeRasa()
     app = create_app(hub_settings(database, **env), name=f"inprocess_{uuid.uuid4().hex}", rasa=cast(RasaClient, rasa))
-    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listening.bind(("127.0.0.1", 0))
     port = listening.getsockname()[1]
     server = await app.create_server(sock=listening, return_asyncio_server=True, access_log=False)
