@@ -20,17 +20,19 @@ Rasa's event log.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 from collections import OrderedDict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import func, insert, select
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -106,12 +108,24 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Rasa saves after every message: only the latest one's intent can be new to the conversation."""
-        await super().save(tracker)
-        fingerprint = self._fingerprint(tracker.sender_id)
-        if fingerprint[0] == window_of(tracker).stored(tracker):
+        """Rasa's save (the events SQL does not hold yet, one row each), with one query instead of two: it counts
+        the stored session's events, and the new rows' ids give the fingerprint this worker keeps the tracker by.
+        Rasa saves after every message: only the latest one's intent can be new to the conversation."""
+        await self.stream_events(tracker)
+        window = window_of(tracker)
+        with self.session_scope() as session:
+            count, last_id = self._session_events(session, tracker.sender_id)
+            rows = [
+                self._row(tracker.sender_id, event)
+                for event in itertools.islice(tracker.events, count - window.skipped + window.summary, None)
+            ]
+            session.add_all(rows)
+            session.flush()
+            fingerprint = (count + len(rows), rows[-1].id if rows else last_id)
+            session.commit()
+        if fingerprint[0] == window.stored(tracker):
             self._keep(tracker.sender_id, fingerprint, tracker)
-        else:  # someone else wrote to this session meanwhile: read it from SQL next time
+        else:  # SQL holds more than this tracker: someone else wrote to this session; read it from SQL next time
             self._forget(tracker.sender_id)
         intent = (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None
         if not intent or intent in self._noted.get(tracker.sender_id, ()):
@@ -126,22 +140,38 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         if len(self._noted) > CACHED_CONVERSATIONS:
             self._noted.popitem(last=False)
 
-    def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator:
-        """Rasa's count of stored events, shifted by what a shortened tracker leaves out and sums up."""
-        window = window_of(tracker)
-        stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
-        return itertools.islice(tracker.events, stored - window.skipped + window.summary, len(tracker.events))
-
     def _fingerprint(self, sender_id: str) -> Fingerprint:
         """How many events the latest session has in SQL, and the last one's id: new events change both."""
         with self.session_scope() as session:
-            count, last_id = (
-                self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
-                .order_by(None)
-                .with_entities(func.count(self.SQLEvent.id), func.max(self.SQLEvent.id))
-                .one()
+            return self._session_events(session, sender_id)
+
+    def _session_events(self, session: Session, sender_id: str) -> Fingerprint:
+        """The fingerprint in one Core query: the latest session as Rasa's `_event_query` finds it (from the latest
+        `session_started` by timestamp, or all events when there is none)."""
+        events = self.SQLEvent.__table__
+        started = (
+            select(func.max(events.c.timestamp))
+            .where(events.c.sender_id == sender_id, events.c.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
+        count, last_id = session.execute(
+            select(func.count(events.c.id), func.max(events.c.id)).where(
+                events.c.sender_id == sender_id, or_(events.c.timestamp >= started, started.is_(None))
             )
+        ).one()
         return int(count), last_id
+
+    def _row(self, sender_id: str, event: Event) -> Any:
+        """An event's row, as Rasa 3.6's `SQLTrackerStore.save` writes it."""
+        data = event.as_dict()
+        return self.SQLEvent(
+            sender_id=sender_id,
+            type_name=event.type_name,
+            timestamp=data.get("timestamp"),
+            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            action_name=data.get("name"),
+            data=json.dumps(data),
+        )
 
     def _keep(self, sender_id: str, fingerprint: Fingerprint, tracker: DialogueStateTracker) -> None:
         """A copy (Rasa's own: the events are shared, not rebuilt), as the caller goes on changing its tracker."""
