@@ -147,7 +147,7 @@ class Router:
         """The conversation as the bot should see it: a resolved one goes back to the bot; so does one queued only
         because the bot failed, when no person has taken it yet and the bot answers again."""
         hub = self._hub
-        current = await hub.conversations.get(route.conversation_id)
+        current = route.conversation
         if current.state == State.RESOLVED and await hub.conversations.back_to_bot(current.id):
             current = await hub.conversations.get(current.id)
             await hub.publish_state(current)

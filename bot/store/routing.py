@@ -20,7 +20,8 @@ from sqlalchemy.engine import Connection, Engine
 from bot.domain.vocabulary import ROUTING_DONE, Routing, State
 from bot.store import schema as t
 from bot.store.database import in_transaction
-from bot.store.records import Message, NewMessage, insert_messages
+from bot.store.queue_reads import CONVERSATIONS
+from bot.store.records import Conversation, Message, NewMessage, conversation_from, insert_messages
 from bot.store.schema import utcnow
 
 T = TypeVar("T")
@@ -42,6 +43,9 @@ class Route:
     state: Routing
     bot_input: BotInput
     attempts: int
+    conversation: Conversation
+    """The conversation as it was when the message was taken: the router needs its owner, and reading it here
+    saves a transaction per message."""
 
 
 def insert_route(
@@ -101,7 +105,12 @@ class RoutingStore:
             conn.execute(update(t.routing).where(t.routing.c.message_id == row.message_id).values(**values))
             metadata = json.loads(row.bot_metadata) if row.bot_metadata else None
             bot_input = BotInput(row.bot_text, metadata)
-            return Route(row.message_id, row.conversation_id, Routing(row.state), bot_input, row.attempts + 1)
+            conversation = conversation_from(
+                conn.execute(CONVERSATIONS.where(t.conversations.c.id == conversation_id)).one()
+            )
+            return Route(
+                row.message_id, row.conversation_id, Routing(row.state), bot_input, row.attempts + 1, conversation
+            )
 
         return await self._run(take)
 
