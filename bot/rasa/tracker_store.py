@@ -37,6 +37,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.rasa.model_memory import freeze_loaded_model
 from bot.rasa.tracker_window import copied, shortened, window_of
 from bot.store.database import create_engine, create_tables, database_url
 from bot.store.schema import conversation_intents, utcnow
@@ -86,6 +87,20 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         self._trackers: OrderedDict[str, tuple[Fingerprint, DialogueStateTracker]] = OrderedDict()
         self._events = 0
         self._noted: OrderedDict[str, set[str]] = OrderedDict()
+        self._serving = True
+        """From here on a new domain means a model was loaded (the constructor's own does not)."""
+
+    @property
+    def domain(self) -> Domain:
+        return self._domain
+
+    @domain.setter
+    def domain(self, domain: Domain | None) -> None:
+        """Rasa hands its tracker store the domain each time it has loaded a model (`Agent.load_model`, at start
+        and on `PUT /model`): the moment to take the model out of the cycle collector's way."""
+        self._domain = domain or Domain.empty()
+        if getattr(self, "_serving", False) and not self._domain.is_empty():
+            freeze_loaded_model()
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session's tracker, its recent part in a long conversation: this worker's copy when SQL still
