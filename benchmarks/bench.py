@@ -1,12 +1,14 @@
 """`make bench`: Frontline against stock `rasa run`, the same model and the same action server, in one run.
 
-    python -m benchmarks.bench [--customers 10] [--turns 50] [--long 200] [--sockets 1000] [--label NAME]
-                               [--rasa-env SANIC_WORKERS=2 ...]
+    python -m benchmarks.bench [--customers 10] [--turns 50] [--rounds 3] [--long 200] [--sockets 1000]
+                               [--label NAME] [--rasa-env SANIC_WORKERS=2 ...]
 
 Starts both set-ups (benchmarks/bench_stacks.py) on free ports and measures, one load at a time so they never
 share the CPU:
 (a) N customers x M routine turns at once: Frontline through the hub's WebSocket, stock through the REST channel;
-    messages/s, p50, p95, and Frontline's ratios to stock;
+    messages/s, p50, p95, and Frontline's ratios to stock. The machine's speed drifts by a third within minutes
+    here (stock alone gave 14 to 23 messages/s in three runs one after another), so (a) and (c) run in rounds, each
+    round stock, then Frontline, then Rasa alone, back to back, and the ratios are the medians of the rounds';
 (b) one long conversation: the mean reply time of turns 1-10 against the last 10, both set-ups;
 (c) the hub's overhead: the load of (a) through the hub against the same load straight to Frontline's Rasa
     servers (the customers shared evenly), p50;
@@ -42,39 +44,64 @@ def ratio(ours: float, theirs: float) -> float:
     return round(ours / theirs, 2) if theirs else float("nan")
 
 
+def compare_rounds(rounds: list[dict[str, dict[str, float]]]) -> dict[str, Any]:
+    """Each round's ratios (Frontline to stock, through the hub to Rasa alone) and their medians: a ratio within a
+    round compares loads run back to back, so the machine's drift between rounds cancels out."""
+    ratios = [
+        {
+            "throughput": ratio(r["frontline"]["per_second"], r["stock"]["per_second"]),
+            "p50": ratio(r["frontline"]["p50_ms"], r["stock"]["p50_ms"]),
+            "p95": ratio(r["frontline"]["p95_ms"], r["stock"]["p95_ms"]),
+            "hub_overhead_p50_percent": round((r["frontline"]["p50_ms"] / r["rasa_alone"]["p50_ms"] - 1) * 100, 1),
+        }
+        for r in rounds
+    ]
+    middle = sorted(range(len(rounds)), key=lambda i: ratios[i]["throughput"])[len(rounds) // 2]
+    return {
+        "load": {
+            "median_round": middle + 1,
+            "stock": rounds[middle]["stock"],
+            "frontline": rounds[middle]["frontline"],
+            "throughput_ratio": statistics.median(r["throughput"] for r in ratios),
+            "p50_ratio": statistics.median(r["p50"] for r in ratios),
+            "p95_ratio": statistics.median(r["p95"] for r in ratios),
+            "rounds": rounds,
+            "ratios": ratios,
+        },
+        "hub_overhead": {
+            "through_hub": rounds[middle]["frontline"],
+            "rasa_alone": rounds[middle]["rasa_alone"],
+            "p50_percent": statistics.median(r["hub_overhead_p50_percent"] for r in ratios),
+        },
+    }
+
+
 async def measure(frontline: FrontlineStack, stock: StockRasa, args: argparse.Namespace) -> dict[str, Any]:
     print("warming up ...", flush=True)
     await straight_to_rasa(stock.url, 2, 4)
     await through_hub(frontline.hub_url, 2, 4)
-    print(f"(a) {args.customers} customers x {args.turns} turns: stock ...", flush=True)
-    stock_times, stock_seconds = await straight_to_rasa(stock.url, args.customers, args.turns)
-    print("(a) ... Frontline through the hub ...", flush=True)
-    hub_times, hub_seconds = await through_hub(frontline.hub_url, args.customers, args.turns)
-    stock_load, ours_load = summary(stock_times, stock_seconds), summary(hub_times, hub_seconds)
+    rounds = []
+    for n in range(1, args.rounds + 1):
+        print(f"(a, c) round {n}: {args.customers} customers x {args.turns} turns: stock ...", flush=True)
+        stock_times, stock_seconds = await straight_to_rasa(stock.url, args.customers, args.turns)
+        print(f"(a, c) round {n}: ... Frontline through the hub ...", flush=True)
+        hub_times, hub_seconds = await through_hub(frontline.hub_url, args.customers, args.turns)
+        print(f"(a, c) round {n}: ... straight to Frontline's Rasa server(s) ...", flush=True)
+        rasa_times, rasa_seconds = await straight_to_servers(frontline.rasa_urls, args.customers, args.turns)
+        rounds.append(
+            {
+                "stock": summary(stock_times, stock_seconds),
+                "frontline": summary(hub_times, hub_seconds),
+                "rasa_alone": summary(rasa_times, rasa_seconds),
+            }
+        )
     print(f"(b) one {args.long}-turn conversation: stock ...", flush=True)
     stock_long, _ = await straight_to_rasa(stock.url, 1, args.long)
     print("(b) ... Frontline ...", flush=True)
     ours_long, _ = await through_hub(frontline.hub_url, 1, args.long)
-    print(f"(c) the same load straight to Frontline's {len(frontline.rasa_urls)} Rasa server(s) ...", flush=True)
-    rasa_times, rasa_seconds = await straight_to_servers(frontline.rasa_urls, args.customers, args.turns)
-    rasa_alone = summary(rasa_times, rasa_seconds)
-    report: dict[str, Any] = {
-        "load": {
-            "customers": args.customers,
-            "turns_each": args.turns,
-            "stock": stock_load,
-            "frontline": ours_load,
-            "throughput_ratio": ratio(ours_load["per_second"], stock_load["per_second"]),
-            "p50_ratio": ratio(ours_load["p50_ms"], stock_load["p50_ms"]),
-            "p95_ratio": ratio(ours_load["p95_ms"], stock_load["p95_ms"]),
-        },
-        "long_conversation": {"turns": args.long, "stock": growth(stock_long), "frontline": growth(ours_long)},
-        "hub_overhead": {
-            "through_hub": ours_load,
-            "rasa_alone": rasa_alone,
-            "p50_percent": round((ours_load["p50_ms"] / rasa_alone["p50_ms"] - 1) * 100, 1),
-        },
-    }
+    report: dict[str, Any] = compare_rounds(rounds)
+    report["load"] |= {"customers": args.customers, "turns_each": args.turns}
+    report["long_conversation"] = {"turns": args.long, "stock": growth(stock_long), "frontline": growth(ours_long)}
     if args.sockets:
         print(f"(d) {args.sockets} idle customer sockets on one hub ...", flush=True)
         report["idle_sockets"] = await idle_sockets(
@@ -85,21 +112,25 @@ async def measure(frontline: FrontlineStack, stock: StockRasa, args: argparse.Na
 
 def print_report(report: dict[str, Any]) -> None:
     load, long, overhead = report["load"], report["long_conversation"], report["hub_overhead"]
-    print(f"\n(a) {load['customers']} customers x {load['turns_each']} routine turns")
-    print("| | messages/s | p50 ms | p95 ms |\n|---|---|---|---|")
-    for name in ("frontline", "stock"):
-        row = load[name]
-        print(f"| {name} | {row['per_second']} | {row['p50_ms']} | {row['p95_ms']} |")
-    print(f"| Frontline / stock | {load['throughput_ratio']}x | {load['p50_ratio']}x | {load['p95_ratio']}x |")
+    print(f"\n(a) {load['customers']} customers x {load['turns_each']} routine turns, round by round")
+    print("| round | stock messages/s, p50, p95 | Frontline messages/s, p50, p95 | ratios | hub overhead p50 |")
+    print("|---|---|---|---|---|")
+    for n, (row, ratios) in enumerate(zip(load["rounds"], load["ratios"], strict=True), 1):
+        theirs, ours = row["stock"], row["frontline"]
+        print(
+            f"| {n} | {theirs['per_second']}, {theirs['p50_ms']}, {theirs['p95_ms']} | {ours['per_second']}, "
+            f"{ours['p50_ms']}, {ours['p95_ms']} | {ratios['throughput']}x, {ratios['p50']}x, {ratios['p95']}x | "
+            f"{ratios['hub_overhead_p50_percent']}% |"
+        )
+    print(
+        f"| median | | | {load['throughput_ratio']}x, {load['p50_ratio']}x, {load['p95_ratio']}x | "
+        f"{overhead['p50_percent']}% |"
+    )
     print(f"\n(b) one {long['turns']}-turn conversation, mean reply ms")
     print("| | turns 1-10 | last 10 | growth |\n|---|---|---|---|")
     for name in ("frontline", "stock"):
         row = long[name]
         print(f"| {name} | {row['turns_1_10_ms']} | {row['last_10_ms']} | {row['growth']}x |")
-    print(
-        f"\n(c) hub overhead at p50: {overhead['p50_percent']}% "
-        f"({overhead['through_hub']['p50_ms']} ms through the hub, {overhead['rasa_alone']['p50_ms']} ms Rasa alone)"
-    )
     if "idle_sockets" in report:
         idle = report["idle_sockets"]
         print(
@@ -114,6 +145,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=10)
     parser.add_argument("--turns", type=int, default=50)
     parser.add_argument("--long", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3, help="of (a) and (c), interleaved; the medians are reported")
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--deliveries", type=int, default=100)
     parser.add_argument("--label", default="latest")
