@@ -9,13 +9,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 import subprocess
 import time
 from pathlib import Path
 
-from tests.rasa_stack import MODEL, PROJECT_ROOT, VENV_BIN, RasaStack, _get, _stop, api_headers, free_port
+from tests.rasa_stack import MODEL, PROJECT_ROOT, VENV_BIN, RasaStack, _get, _stop, free_port
 
 PROJECT_ACTIONS_URL = "http://127.0.0.1:5055/webhook"
 
@@ -67,8 +68,7 @@ class FrontlineStack(RasaStack):
             self._spawn(f"rasa{n}", self.rasa_command(port)) for n, port in enumerate(self.more_rasa_ports, 2)
         ]
         for url, process in zip(self.rasa_urls, [self._rasa, *self._more_rasa], strict=True):
-            ready = lambda url=url: _get(f"{url}/status", headers=api_headers())[0] == 200  # noqa: E731
-            self._wait(ready, process, timeout, "rasa")
+            self._wait(functools.partial(self._rasa_ready, url), process, timeout, "rasa")
         return self
 
     def start_hub(self, env: dict[str, str] | None = None, timeout: float = 60.0) -> None:

@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,23 @@ def _get(url: str, timeout: float = 2.0, headers: dict[str, str] | None = None) 
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
+
+
+def wait_until_ready(
+    ready: Callable[[], bool], process: subprocess.Popen, timeout: float, name: str, log_tail: Callable[[], str]
+) -> None:
+    """Poll `ready` until it holds; fail at once, with the log's tail, if the process exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{log_tail()}")
+        try:
+            if ready():
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{name} not ready after {timeout:.0f}s:\n{log_tail()}")
 
 
 class RasaStack:
@@ -115,8 +133,9 @@ class RasaStack:
             str(PROJECT_ROOT / "credentials.yml"),
         ]
 
-    def _rasa_ready(self) -> bool:
-        return _get(f"{self.rasa_url}/status", headers=api_headers())[0] == 200
+    def _rasa_ready(self, url: str | None = None) -> bool:
+        """Whether the Rasa server at `url` (this stack's own by default) has its model loaded."""
+        return _get(f"{url or self.rasa_url}/status", headers=api_headers())[0] == 200
 
     def start_actions(self, env: dict[str, str] | None = None, timeout: float = 60.0) -> None:
         """(Re)start the action server, e.g. with a broken order system configuration."""
@@ -214,17 +233,7 @@ class RasaStack:
         )
 
     def _wait(self, ready, process: subprocess.Popen, timeout: float, name: str) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited with {process.returncode}:\n{self.log_tail(name)}")
-            try:
-                if ready():
-                    return
-            except OSError:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"{name} not ready after {timeout:.0f}s:\n{self.log_tail(name)}")
+        wait_until_ready(ready, process, timeout, name, lambda: self.log_tail(name))
 
     def log_tail(self, name: str, lines: int = 40) -> str:
         path = self.workdir / f"{name}.log"

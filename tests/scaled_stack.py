@@ -10,7 +10,6 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,7 +22,17 @@ import websockets
 from deploy.nginx import nginx_binary
 from deploy.scaled import ScaledConfig, ScaledPlan, build, prepare
 from tests.hub_clients import AgentClient, CustomerClient, Event
-from tests.rasa_stack import ACTIONS_TOKEN, MODEL, PROJECT_ROOT, TOKEN, VENV_BIN, _get, api_headers, free_port
+from tests.rasa_stack import (
+    ACTIONS_TOKEN,
+    MODEL,
+    PROJECT_ROOT,
+    TOKEN,
+    VENV_BIN,
+    _get,
+    api_headers,
+    free_port,
+    wait_until_ready,
+)
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -121,17 +130,7 @@ class ScaledStack:
             "hub": lambda: _get(f"{local}/api/me")[0] == 401,
             "nginx": lambda: _get(f"{self.url}/api/me")[0] == 401,
         }[piece.kind]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited with {process.returncode}:\n{self.log_tail(name)}")
-            try:
-                if ready():
-                    return
-            except OSError:
-                pass
-            time.sleep(0.3)
-        raise RuntimeError(f"{name} not ready after {timeout:.0f}s:\n{self.log_tail(name)}")
+        wait_until_ready(ready, process, timeout, name, lambda: self.log_tail(name))
 
     def process_groups(self) -> dict[int, str]:
         """The running pieces' process groups (each piece leads its own), by the kind of piece: for CPU accounting."""
