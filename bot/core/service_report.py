@@ -19,20 +19,18 @@ Definitions (the README's "Service insight" says the same for supervisors):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Float, and_, case, exists, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import and_, case, exists, func, literal, literal_column, select, union_all
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
 
 from bot.core.report_tables import TABLES, Column, Period, ReportError, Table
 from bot.domain.vocabulary import HANDLERS
 from bot.store import schema as t
 from bot.store.database import in_transaction
+from bot.store.sql_figures import SecondsBetween, percentiles, rounded
 
 T = TypeVar("T")
 
@@ -47,25 +45,6 @@ MEASURES = (
     ("first_reply", "Time to first agent reply", t.handoffs.c.first_reply_at),
     ("resolve", "Time to resolve", t.handoffs.c.resolved_at),
 )
-
-
-class SecondsBetween(FunctionElement):
-    """Seconds from the first timestamp to the second, in each database's own date arithmetic."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(SecondsBetween)
-def _seconds_sqlite(element: SecondsBetween, compiler: Any, **kw: Any) -> str:
-    start, end = list(element.clauses)
-    return f"((julianday({compiler.process(end, **kw)}) - julianday({compiler.process(start, **kw)})) * 86400.0)"
-
-
-@compiles(SecondsBetween, "postgresql")
-def _seconds_postgres(element: SecondsBetween, compiler: Any, **kw: Any) -> str:
-    start, end = list(element.clauses)
-    return f"EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)}))"
 
 
 class ServiceReport:
@@ -157,7 +136,7 @@ class ServiceReport:
                 ratings=int(count),
                 satisfied=int(satisfied or 0),
                 csat=_share(int(satisfied or 0), int(count)),
-                average=_round(average, 2),
+                average=rounded(average, 2),
             )
         for agent_id, count, promoters, detractors in nps:
             row = rows.setdefault(agent_id, _satisfaction_row(_agent_name(names, agent_id), agent_id))
@@ -165,7 +144,7 @@ class ServiceReport:
                 nps_answers=int(count),
                 promoters=int(promoters or 0),
                 detractors=int(detractors or 0),
-                nps=_round(100.0 * (int(promoters or 0) - int(detractors or 0)) / int(count), 1),
+                nps=rounded(100.0 * (int(promoters or 0) - int(detractors or 0)) / int(count), 1),
             )
         bot = rows.pop(None)
         agents = sorted(rows.values(), key=lambda r: (-r["ratings"], r["credited_to"]))
@@ -209,7 +188,7 @@ class ServiceReport:
         rows = []
         for key, label, until in MEASURES:
             seconds = SecondsBetween(t.handoffs.c.requested_at, until)
-            found = _percentiles(
+            found = percentiles(
                 conn,
                 seconds,
                 literal("all"),
@@ -233,13 +212,13 @@ class ServiceReport:
                 .group_by(h.c.agent_id)
             ).all()
         }
-        first_reply = _percentiles(
+        first_reply = percentiles(
             conn,
             SecondsBetween(h.c.requested_at, h.c.first_reply_at),
             h.c.agent_id,
             [*in_period, h.c.first_reply_at.is_not(None)],
         )
-        resolve = _percentiles(
+        resolve = percentiles(
             conn,
             SecondsBetween(h.c.requested_at, h.c.resolved_at),
             h.c.agent_id,
@@ -290,7 +269,7 @@ class ServiceReport:
                     "handoff_rate": _share(h, n),
                     "ratings": ratings,
                     "csat": _share(satisfied, ratings),
-                    "average": _round(average, 2),
+                    "average": rounded(average, 2),
                 }
             )
         return _table("daily", rows)
@@ -350,49 +329,6 @@ def _handed_off(conversation_id: ColumnElement[Any]) -> ColumnElement[bool]:
     return exists().where(t.handoffs.c.conversation_id == conversation_id)
 
 
-def _percentiles(
-    conn: Connection, value: ColumnElement[Any], group: ColumnElement[Any], where: Sequence[ColumnElement[bool]]
-) -> dict[Any, dict[str, Any]]:
-    """Median and 90th percentile of `value` per `group`, ranked in SQL; only the needed ranks leave the database."""
-    ranked = (
-        select(
-            group.label("grp"),
-            value.label("value"),
-            func.row_number().over(partition_by=group, order_by=value).label("rank"),
-            func.count().over(partition_by=group).label("n"),
-        )
-        .where(*where)
-        .subquery("ranked")
-    )
-    wanted = []
-    for p in (0.5, 0.9):
-        low = func.floor(p * (ranked.c.n - 1)) + 1
-        wanted.extend([ranked.c.rank == low, ranked.c.rank == low + 1])
-    rows = conn.execute(select(ranked.c.grp, ranked.c.value, ranked.c.rank, ranked.c.n).where(or_(*wanted))).all()
-    values: dict[Any, dict[int, float]] = {}
-    counts: dict[Any, int] = {}
-    for grp, value_, rank, n in rows:
-        values.setdefault(grp, {})[int(rank)] = float(value_)
-        counts[grp] = int(n)
-    return {
-        grp: {
-            "count": counts[grp],
-            "median_seconds": _round(_interpolate(ranks, counts[grp], 0.5), 1),
-            "p90_seconds": _round(_interpolate(ranks, counts[grp], 0.9), 1),
-        }
-        for grp, ranks in values.items()
-    }
-
-
-def _interpolate(ranks: dict[int, float], n: int, p: float) -> float:
-    """`percentile_cont`: between the values at 1-based ranks floor(p(n-1))+1 and the next."""
-    position = p * (n - 1)
-    low = math.floor(position)
-    below = ranks[low + 1]
-    above = ranks.get(low + 2, below)
-    return below + (above - below) * (position - low)
-
-
 def _comment_rows(period: Period, search: str) -> Any:
     parts = []
     for question, table in (("csat", t.ratings), ("nps", t.nps_scores)):
@@ -445,7 +381,3 @@ def _satisfaction_row(name: str, agent_id: int | None) -> dict[str, Any]:
 
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
-
-
-def _round(value: Any, digits: int) -> float | None:
-    return round(float(value), digits) if value is not None else None
