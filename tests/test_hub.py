@@ -446,13 +446,13 @@ def test_with_csat_and_nps_the_second_question_follows_the_first_answer_and_each
         await scene.with_agent("sam")
         await scene.hub.resolve(sam, scene.conversation.id)
         await scene.heard()
-        first = await scene.hub.rate(await scene.conversation_now(), 4, "kind", "csat")
+        first = await scene.hub.feedback.rate(await scene.conversation_now(), 4, "kind", "csat")
         assert first == {"question": "csat", "score": 4, "agent_id": sam.id, "credited_to": "agent"}
         assert said(await scene.heard(), "system")[0].startswith("Thank you! One more question. How likely")
-        second = await scene.hub.rate(await scene.conversation_now(), 9, None, "nps")
+        second = await scene.hub.feedback.rate(await scene.conversation_now(), 9, None, "nps")
         assert second is not None and second["agent_id"] == sam.id
         assert said(await scene.heard(), "system") == ["Thank you for your feedback!"]
-        assert await scene.hub.rate(await scene.conversation_now(), 1, None, "nps") is None
+        assert await scene.hub.feedback.rate(await scene.conversation_now(), 1, None, "nps") is None
 
     in_scene(tmp_path, story, FEEDBACK_QUESTIONS="csat,nps")
 

@@ -151,7 +151,7 @@ class CustomerSocket:
                 raise ProtocolError("bad_rating", "message_id is the id of the rating request answered.")
             comment = frame.get("comment")
             comment = self._text(comment) if comment else None
-            rating = await self._hub.rate(self._conversation, score, comment, question, request_id)
+            rating = await self._hub.feedback.rate(self._conversation, score, comment, question, request_id)
             self._outbox.put({"type": "rated", "accepted": rating is not None})
         elif kind == "ping":
             self._outbox.put({"type": "pong"})

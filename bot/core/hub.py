@@ -12,6 +12,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from bot.core.events import QUEUE_TOPIC, EventBus, agent_topic, conversation_topic, notes_topic
+from bot.core.feedback_flow import FeedbackFlow
 from bot.core.leases import Leases, LocalLeases
 from bot.core.queue import HandoffQueue
 from bot.core.rasa_client import RasaApi
@@ -23,7 +24,7 @@ from bot.domain.vocabulary import IDLE_STATES, Priority, Reason, State
 from bot.store.agents import Agent, AgentStore
 from bot.store.conversations import ConversationStore
 from bot.store.database import DATABASE_UNAVAILABLE
-from bot.store.records import Conversation, FeedbackAnswer, Message, NewMessage
+from bot.store.records import Conversation, Message, NewMessage
 from bot.store.routing import BotInput
 
 logger = logging.getLogger(__name__)
@@ -31,19 +32,6 @@ logger = logging.getLogger(__name__)
 HUB_COMMANDS = frozenset({"/leave_message", "/back_to_bot"})
 """Button payloads the hub answers itself, whatever the channel: they never reach the bot."""
 HUMAN_PAYLOAD = "/contact_human_agent"
-RATING_BUTTONS = [{"title": f"{'★' * n} {n}", "payload": str(n)} for n in range(5, 0, -1)]
-NPS_BUTTONS = [{"title": str(n), "payload": str(n)} for n in range(0, 11)]
-FEEDBACK_PROMPTS = {
-    "csat": ("How did {subject} do? Tap a rating (5 is best).", RATING_BUTTONS),
-    "nps": (
-        "How likely are you to recommend us to a friend? Tap 0 (not at all) to 10 (extremely likely).",
-        NPS_BUTTONS,
-    ),
-}
-"""What the customer is asked after a conversation, by question; the shop picks them with FEEDBACK_QUESTIONS.
-`{subject}` is who is rated: "we" after a person helped, "the bot" when it finished alone."""
-
-
 BACK_WITH_BOT = "No problem, you're back with the bot. A person is one tap away."
 
 
@@ -79,6 +67,7 @@ class Hub:
         self._gate = gate or LocalBotGate()
         self._routing: set[asyncio.Task[None]] = set()
         self.router = Router(self, locks or LocalConversationLocks(), self._gate, self._spawn)
+        self.feedback = FeedbackFlow(self)
 
     async def receive(
         self,
@@ -308,52 +297,12 @@ class Hub:
         if not await self.conversations.resolve(conversation_id, agent.id):
             raise NotAllowed("you can only resolve conversations you own")
         conversation = await self.conversations.get(conversation_id)
-        await self.ask_feedback(conversation, f"{agent.display_name} has marked this as resolved.")
+        await self.feedback.ask(conversation, f"{agent.display_name} has marked this as resolved.")
         await self.publish_state(conversation)
         await self.bus.publish(QUEUE_TOPIC, {"type": "resolved", "conversation_id": conversation_id})
         self.router.in_turn(conversation.id, self._hand_back_to_rasa(conversation))
         if self.settings.auto_assign:
             await self.assign_waiting()
-
-    async def rate(
-        self,
-        conversation: Conversation,
-        score: int,
-        comment: str | None,
-        question: str = "csat",
-        request_id: int | None = None,
-    ) -> dict[str, Any] | None:
-        """Store an answer to a question the customer was asked; then the shop's next question, or a thank-you."""
-        answer = await self.conversations.feedback.answer(conversation, question, score, comment, request_id)
-        if answer is None:
-            return None
-        logger.info(
-            "conversation=%s feedback question=%s score=%s agent=%s", conversation.id, question, score, answer.agent_id
-        )
-        questions = self.settings.feedback_questions
-        following = questions[questions.index(question) + 1 :] if question in questions else ()
-        asked = following and await self.ask_feedback(
-            conversation, "Thank you! One more question.", following[0], after=answer
-        )
-        if not asked:
-            await self.say(conversation, "system", "Thank you for your feedback!")
-        return answer.to_json()
-
-    async def ask_feedback(
-        self,
-        conversation: Conversation,
-        lead: str,
-        question: str | None = None,
-        subject: str = "we",
-        after: FeedbackAnswer | None = None,
-    ) -> bool:
-        question = question or self.settings.feedback_questions[0]
-        prompt, buttons = FEEDBACK_PROMPTS[question]
-        text = f"{lead} {prompt.format(subject=subject)}"
-        message = await self.conversations.feedback.ask(conversation.id, text, question, buttons, after)
-        if message is not None:
-            await self.publish_message(message)
-        return message is not None
 
     async def publish_state(self, conversation: Conversation) -> None:
         event: dict[str, Any] = {"type": "state", "conversation_id": conversation.id, "state": conversation.state}

@@ -238,7 +238,7 @@ class Router:
                 await hub.conversations.routing.advance(route.message_id, Routing.ANSWERED)
             return
         if ask_rating:
-            await hub.ask_feedback(conversation, "Before you go!", subject="the bot")
+            await hub.feedback.ask(conversation, "Before you go!", subject="the bot")
         if handoff is not None:
             await hub.request_person(
                 conversation,

@@ -233,7 +233,7 @@ class TelegramChannel:
         payload, title = str(button.get("payload") or ""), str(button.get("title") or button.get("payload"))
         rating = _rating(stored.payload or {}, payload)
         if rating is not None:
-            await self._hub.rate(owner, rating[1], None, rating[0], request_id=stored.id)
+            await self._hub.feedback.rate(owner, rating[1], None, rating[0], request_id=stored.id)
         elif payload in HUB_COMMANDS:
             await self._hub.command(conversation, payload)
             if payload == "/leave_message":
