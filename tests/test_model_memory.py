@@ -1,11 +1,12 @@
-"""A loaded model is kept out of the cycle collector's way, and a replaced one can still be collected."""
+"""A loaded model is kept out of the cycle collector's way, and a replaced one is let go once the server serves
+with the new one."""
 
 from __future__ import annotations
 
 import gc
 import weakref
 
-from bot.rasa.model_memory import freeze_loaded_model
+from bot.rasa.model_memory import ModelMemory
 from bot.rasa.tracker_store import DatabaseUrlTrackerStore
 from tests.test_tracker_store import DOMAIN
 
@@ -17,29 +18,36 @@ class Model:
         self.itself = self
 
 
-def test_a_loaded_model_is_frozen_and_a_replaced_one_is_collected_when_the_next_is_loaded():
+def test_a_loaded_model_is_frozen_and_a_replaced_one_is_let_go_on_the_first_turn_after_the_reload():
+    memory = ModelMemory()
     try:
-        model = Model()
-        alive = weakref.ref(model)
-        freeze_loaded_model()
+        serving = Model()
+        old = weakref.ref(serving)
+        memory.model_loaded()
         assert gc.get_freeze_count() > 0
-        del model
+        memory.serving()
         gc.collect()
-        assert alive() is not None, "frozen: the collector does not even look at it"
-        freeze_loaded_model()
-        assert alive() is None, "the next model's load lets the old one's cycles go"
+        assert old() is not None, "frozen: the collector does not even look at it"
+        memory.model_loaded()  # a reload: the new model loads while the old one still serves
+        serving = Model()  # the server swaps them
+        gc.collect()
+        assert old() is not None, "frozen again along with the new model"
+        memory.serving()
+        assert old() is None, "the first turn after the reload lets the replaced model's cycles go"
+        assert serving.itself is serving
     finally:
         gc.unfreeze()
 
 
-def test_rasa_setting_the_domain_after_a_model_load_freezes_it_but_constructing_the_store_does_not(
+def test_rasa_setting_the_domain_after_a_model_load_counts_as_a_load_but_constructing_the_store_does_not(
     tmp_path, monkeypatch
 ):
-    loads = []
-    monkeypatch.setattr("bot.rasa.tracker_store.freeze_loaded_model", lambda: loads.append(1))
+    memory = ModelMemory()
+    monkeypatch.setattr("bot.rasa.tracker_store.MODEL_MEMORY", memory)
+    monkeypatch.setattr("bot.rasa.model_memory._refreeze", lambda why: None)
     store = DatabaseUrlTrackerStore(DOMAIN, url=f"sqlite:///{tmp_path / 'rasa.db'}")
-    assert loads == []
+    assert memory.loads == 0
     store.domain = DOMAIN  # what Agent.load_model does once the model is loaded
-    assert loads == [1]
+    assert memory.loads == 1
     store.domain = None
-    assert loads == [1], "no model, nothing to freeze"
+    assert memory.loads == 1, "no model, nothing to freeze"

@@ -37,7 +37,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.rasa.model_memory import freeze_loaded_model
+from bot.rasa.model_memory import MODEL_MEMORY
 from bot.rasa.tracker_window import copied, shortened, window_of
 from bot.store.database import create_engine, create_tables, database_url
 from bot.store.schema import conversation_intents, utcnow
@@ -100,11 +100,12 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         and on `PUT /model`): the moment to take the model out of the cycle collector's way."""
         self._domain = domain or Domain.empty()
         if getattr(self, "_serving", False) and not self._domain.is_empty():
-            freeze_loaded_model()
+            MODEL_MEMORY.model_loaded()
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session's tracker, its recent part in a long conversation: this worker's copy when SQL still
         holds exactly it, else from SQL."""
+        MODEL_MEMORY.serving()
         fingerprint = self._fingerprint(sender_id)
         kept = self._trackers.get(sender_id)
         fresh = kept is None or kept[0] != fingerprint
