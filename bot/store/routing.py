@@ -39,13 +39,16 @@ class BotInput:
 @dataclasses.dataclass(frozen=True)
 class Route:
     message_id: int
-    conversation_id: str
     state: Routing
     bot_input: BotInput
     attempts: int
     conversation: Conversation
     """The conversation as it was when the message was taken: the router needs its owner, and reading it here
     saves a transaction per message."""
+
+    @property
+    def conversation_id(self) -> str:
+        return self.conversation.id
 
 
 def insert_route(
@@ -108,9 +111,7 @@ class RoutingStore:
             conversation = conversation_from(
                 conn.execute(CONVERSATIONS.where(t.conversations.c.id == conversation_id)).one()
             )
-            return Route(
-                row.message_id, row.conversation_id, Routing(row.state), bot_input, row.attempts + 1, conversation
-            )
+            return Route(row.message_id, Routing(row.state), bot_input, row.attempts + 1, conversation)
 
         return await self._run(take)
 
