@@ -38,6 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.rasa.model_memory import MODEL_MEMORY
+from bot.rasa.schema_checks import check_each_schema_once
 from bot.rasa.tracker_window import copied, shortened, window_of
 from bot.store.database import create_engine, create_tables, database_url
 from bot.store.schema import conversation_intents, utcnow
@@ -62,7 +63,11 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         url: str | None = None,
         **kwargs: Any,
     ) -> None:
-        """`host` is the endpoint's `url` field, which Rasa passes to custom stores; it may hold a database URL."""
+        """`host` is the endpoint's `url` field, which Rasa passes to custom stores; it may hold a database URL.
+
+        Every Rasa server loads its tracker store at start, so this is also where the server's process is tuned:
+        each JSON schema checked once (bot/rasa/schema_checks.py)."""
+        check_each_schema_once()
         parsed = make_url(url or host or database_url())
         if parsed.get_backend_name() == "sqlite" and parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
