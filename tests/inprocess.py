@@ -44,6 +44,7 @@ from bot.store.agents import Agent
 from bot.store.database import create_engine
 from bot.store.schema import utcnow
 from tests.hub_clients import AgentClient, CustomerClient
+from tests.rasa_wire import RasaWire
 
 Reply = dict[str, Any]
 Responder = Callable[[str, str, dict[str, Any]], list[Reply] | Awaitable[list[Reply]]]
@@ -174,15 +175,15 @@ class FakeRasa:
         return await self.model_file()
 
     async def _replace_over_http(self, model_file: str, timeout: float) -> str:
-        """`RasaClient.replace_model` itself, with httpx's MockTransport calling `rasa_api` in place of the network."""
+        """`RasaClient.replace_model` itself, over the wire to a server on loopback whose answers `rasa_api` gives."""
         assert self.rasa_api is not None
-        client = RasaClient("http://rasa.fake", RASA_TOKEN, 5.0)
-        await client._client.aclose()
-        client._client = httpx.AsyncClient(base_url="http://rasa.fake", transport=httpx.MockTransport(self.rasa_api))
+        wire = await RasaWire(self.rasa_api).listen()
+        client = RasaClient(wire.url, RASA_TOKEN, 5.0)
         try:
             return await client.replace_model(model_file, timeout)
         finally:
             await client.close()
+            await wire.refuse()
 
     async def model_file(self) -> str:
         return self.model

@@ -217,7 +217,7 @@ def test_reload_sends_only_a_model_inside_models_and_says_why_it_failed(tmp_path
     unreachable = bot("reload", "--model", str(project / "models" / "next.tar.gz"), env=env)
     assert unreachable.returncode == 1 and "Traceback" not in unreachable.stderr
     assert unreachable.stdout.startswith("no hub running")
-    assert unreachable.stderr.startswith("error: the reload failed: ConnectError")
+    assert unreachable.stderr.startswith("error: the reload failed: cannot connect to Rasa")
 
 
 def test_a_bad_setting_is_named_in_one_line_with_exit_status_2_not_a_traceback(tmp_path):

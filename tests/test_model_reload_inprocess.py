@@ -152,10 +152,6 @@ def connection_drops(request: httpx.Request) -> httpx.Response:
     raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
 
 
-def connection_refused(request: httpx.Request) -> httpx.Response:
-    raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
-
-
 FAILURES = {
     "refused as not loadable (400)": (
         rasa_answering(
@@ -175,8 +171,8 @@ FAILURES = {
     ),
     "connection dropped during the load": (
         rasa_answering(connection_drops, runs_next),
-        "RemoteProtocolError",
-        "Server disconnected",
+        "the connection to Rasa failed",
+        "ServerDisconnectedError",
     ),
     "status fails after the load (500)": (
         rasa_answering(loaded, lambda r: httpx.Response(500, text="Internal Server Error")),
@@ -184,13 +180,13 @@ FAILURES = {
         "Internal Server Error",
     ),
     "connection gone after the load": (
-        rasa_answering(loaded, connection_refused),
+        rasa_answering(loaded, connection_drops),
         "the connection to Rasa failed",
-        "Connection refused",
+        "Server disconnected",
     ),
     "status is not JSON": (
         rasa_answering(loaded, lambda r: httpx.Response(200, text="<html>proxy error</html>")),
-        "JSONDecodeError",
+        "not JSON",
         "Expecting value",
     ),
 }

@@ -4,20 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import httpx
 import jwt
 import pytest
 
-from bot.core.rasa_client import RasaClient, RasaTimeout, RasaUnavailable, admin_jwt, replies_after
+from bot.core.rasa_client import (
+    RasaClient,
+    RasaTimeout,
+    RasaUnavailable,
+    RasaUnreachable,
+    admin_jwt,
+    replies_after,
+)
 from tests.rasa_stack import TOKEN, api_headers, free_port
+from tests.rasa_wire import RasaWire
 
 
-def test_an_unreachable_rasa_is_unavailable_not_a_crash():
-    client = RasaClient(f"http://127.0.0.1:{free_port()}", "token", timeout=1.0)
-    with pytest.raises(RasaUnavailable):
-        asyncio.run(client.send("c1", "hello"))
-    assert asyncio.run(client.healthy()) is False
+def test_an_unreachable_rasa_is_unreachable_not_a_crash():
+    async def scenario() -> None:
+        client = RasaClient(f"http://127.0.0.1:{free_port()}", "token", timeout=1.0)
+        try:
+            with pytest.raises(RasaUnreachable):
+                await client.send("c1", "hello")
+            assert await client.healthy() is False
+        finally:
+            await client.close()
+
+    asyncio.run(scenario())
 
 
 def test_the_real_rasa_answers_and_takes_tracker_events(assistant):
@@ -40,10 +55,50 @@ def test_a_slow_rasa_is_a_timeout_the_turn_may_still_finish():
     """A server that accepts the request and never answers: the hub must not call that a failure."""
     import socket
 
+    async def scenario(port: int) -> None:
+        client = RasaClient(f"http://127.0.0.1:{port}", "token", timeout=0.5)
+        try:
+            with pytest.raises(RasaTimeout):
+                await client.send("c1", "hello")
+        finally:
+            await client.close()
+
     with socket.create_server(("127.0.0.1", 0)) as server:
-        client = RasaClient(f"http://127.0.0.1:{server.getsockname()[1]}", "token", timeout=0.5)
-        with pytest.raises(RasaTimeout):
-            asyncio.run(client.send("c1", "hello"))
+        asyncio.run(scenario(server.getsockname()[1]))
+
+
+def test_rasa_dropping_the_connection_or_answering_an_error_or_not_json_is_unavailable_and_says_which():
+    def dropped(request: httpx.Request) -> httpx.Response:
+        raise httpx.RemoteProtocolError("gone", request=request)
+
+    answers = {
+        "dropped": dropped,
+        "error": lambda request: httpx.Response(500, text="Internal Server Error"),
+        "not json": lambda request: httpx.Response(200, text="<html>proxy error</html>"),
+        "not a list": lambda request: httpx.Response(200, json={"text": "hi"}),
+    }
+    said = {
+        "dropped": "ServerDisconnectedError",
+        "error": "Rasa answered 500 to POST /webhooks/rest/webhook: Internal Server Error",
+        "not json": "not JSON",
+        "not a list": "something other than a list",
+    }
+
+    async def scenario(answer: Callable[[httpx.Request], httpx.Response]) -> RasaUnavailable:
+        wire = await RasaWire(answer).listen()
+        client = RasaClient(wire.url, "token", timeout=5.0)
+        try:
+            with pytest.raises(RasaUnavailable) as failure:
+                await client.send("c1", "hello")
+            return failure.value
+        finally:
+            await client.close()
+            await wire.refuse()
+
+    for name, answer in answers.items():
+        failure = asyncio.run(scenario(answer))
+        assert not isinstance(failure, (RasaUnreachable, RasaTimeout)), name
+        assert said[name] in failure.message, (name, failure.message)
 
 
 def test_the_answer_to_one_hub_message_is_read_back_from_the_trackers_events():
@@ -103,9 +158,8 @@ def test_every_api_call_carries_a_short_lived_admin_jwt_in_a_header_and_no_secre
         return httpx.Response(200, json={"events": []})
 
     async def scenario() -> None:
-        client = RasaClient("http://rasa.test", secret, timeout=5.0)
-        await client._client.aclose()
-        client._client = httpx.AsyncClient(base_url="http://rasa.test", transport=httpx.MockTransport(rasa))
+        wire = await RasaWire(rasa).listen()
+        client = RasaClient(wire.url, secret, timeout=5.0)
         try:
             await client.turn("c1", 1)
             await client.append_events("c1", [])
@@ -113,6 +167,7 @@ def test_every_api_call_carries_a_short_lived_admin_jwt_in_a_header_and_no_secre
             await client.healthy()
         finally:
             await client.close()
+            await wire.refuse()
 
     asyncio.run(scenario())
     paths = ["/conversations/c1/tracker", "/conversations/c1/tracker/events", "/model", "/status", "/status"]

@@ -15,24 +15,23 @@ from bot.core.rasa_client import RasaClient, RasaUnavailable, RasaUnreachable
 from bot.core.rasa_servers import Homes, RasaServers, connect_rasa, rasa_urls
 from tests.inprocess import hub_settings
 from tests.rasa_stack import free_port
+from tests.rasa_wire import RasaWire
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
 class Server:
-    """One fake Rasa server behind httpx's MockTransport: answers as Rasa's REST channel and API do, or is
-    unreachable (every connection refused), or fails (500)."""
+    """One fake Rasa server on a loopback port (tests/rasa_wire.py): answers as Rasa's REST channel and API do,
+    or refuses every connection (`unreachable`), or fails (500)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.unreachable = False
         self.failing = False
         self.requests: list[httpx.Request] = []
         self.models: list[str] = []
+        self.wire = RasaWire(self.handle)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        if self.unreachable:
-            raise httpx.ConnectError("connection refused", request=request)
         self.requests.append(request)
         if self.failing:
             return httpx.Response(500, text="internal error")
@@ -45,21 +44,22 @@ class Server:
             return httpx.Response(200, json={"model_file": "new.tar.gz"})
         return httpx.Response(200, json={"events": []})
 
-    def client(self) -> RasaClient:
-        client = RasaClient(f"http://{self.name}.test", "token", timeout=5.0)
-        client._client = httpx.AsyncClient(
-            base_url=f"http://{self.name}.test", transport=httpx.MockTransport(self.handle)
-        )
-        return client
-
     @property
     def sent(self) -> int:
         return sum(request.url.path == "/webhooks/rest/webhook" for request in self.requests)
 
 
-def pool(*names: str) -> tuple[RasaServers, list[Server]]:
+async def pool(*names: str) -> tuple[RasaServers, list[Server]]:
     servers = [Server(name) for name in names]
-    return RasaServers([server.client() for server in servers]), servers
+    for server in servers:
+        await server.wire.listen()
+    return RasaServers([RasaClient(server.wire.url, "token", timeout=5.0) for server in servers]), servers
+
+
+async def close(rasa: RasaServers, servers: list[Server]) -> None:
+    await rasa.close()
+    for server in servers:
+        await server.wire.refuse()
 
 
 def homed_on(rasa: RasaServers, server: int) -> str:
@@ -70,9 +70,9 @@ def homed_on(rasa: RasaServers, server: int) -> str:
 
 def test_a_conversation_goes_to_the_same_server_every_time():
     async def scenario() -> list[str]:
-        rasa, _ = pool("r1", "r2", "r3")
+        rasa, servers = await pool("r1", "r2", "r3")
         answers = [(await rasa.send("conversation-7", "hi"))[0]["text"] for _ in range(3)]
-        await rasa.close()
+        await close(rasa, servers)
         return answers
 
     answers = asyncio.run(scenario())
@@ -104,33 +104,33 @@ def test_on_equal_loads_hubs_agree_on_a_conversations_server_and_spread_them():
 
 def test_an_unreachable_server_hands_its_conversations_to_the_next_and_is_tried_last_for_a_while():
     async def scenario() -> None:
-        rasa, servers = pool("r1", "r2")
+        rasa, servers = await pool("r1", "r2")
         conversation = homed_on(rasa, 0)
-        servers[0].unreachable = True
+        await servers[0].wire.refuse()
         assert (await rasa.send(conversation, "hi"))[0]["text"] == "r2 answers"
         assert await rasa.turn(conversation, 1) is None  # the tracker, read where the conversation went
         assert await rasa.healthy(), "healthy while any server is"
         assert servers[1].sent == 1 and len(servers[1].requests) >= 2
         other = homed_on(rasa, 0)
         assert (await rasa.send(other, "hi"))[0]["text"] == "r2 answers", "tried last for a while"
-        servers[0].unreachable = False
+        await servers[0].wire.listen()
         assert (await rasa.send(conversation, "again"))[0]["text"] == "r2 answers", "it stays where it went"
         assert servers[0].sent == 0
-        await rasa.close()
+        await close(rasa, servers)
 
     asyncio.run(scenario())
 
 
 def test_a_server_that_may_have_seen_the_turn_is_not_asked_again_elsewhere():
     async def scenario() -> None:
-        rasa, servers = pool("r1", "r2")
+        rasa, servers = await pool("r1", "r2")
         conversation = homed_on(rasa, 0)
         servers[0].failing = True
         with pytest.raises(RasaUnavailable) as failure:
             await rasa.send(conversation, "hi")
         assert not isinstance(failure.value, RasaUnreachable)
         assert (servers[0].sent, servers[1].sent) == (1, 0), "a turn is never run twice"
-        await rasa.close()
+        await close(rasa, servers)
 
     asyncio.run(scenario())
 
@@ -148,13 +148,13 @@ def test_when_no_server_can_be_reached_the_bot_is_unavailable_and_unhealthy():
 
 def test_a_new_model_goes_to_every_server_and_a_server_that_refuses_it_fails_the_reload():
     async def scenario() -> None:
-        rasa, servers = pool("r1", "r2", "r3")
+        rasa, servers = await pool("r1", "r2", "r3")
         assert await rasa.replace_model("models/new.tar.gz") == "new.tar.gz"
         assert all(len(server.models) == 1 and "new.tar.gz" in server.models[0] for server in servers)
-        servers[2].unreachable = True
+        await servers[2].wire.refuse()
         with pytest.raises(RasaUnavailable, match="server 3"):
             await rasa.replace_model("models/newer.tar.gz")
-        await rasa.close()
+        await close(rasa, servers)
 
     asyncio.run(scenario())
 

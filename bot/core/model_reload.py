@@ -14,8 +14,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bot.core.hub import Hub
 from bot.domain.errors import FrontlineError
 from bot.store.schema import utcnow
@@ -107,14 +105,7 @@ class ModelReloader:
 
     def _reason(self, exc: Exception) -> str:
         """What went wrong, for the trainer: Rasa's own answer when it gave one; never a URL (it carries the token)."""
-        if isinstance(exc, FrontlineError):
-            reason = exc.message
-        elif isinstance(exc, httpx.HTTPStatusError):
-            asked, answer = exc.request, exc.response
-            reason = f"Rasa answered {answer.status_code} to {asked.method} {asked.url.path}: {answer.text[:300]}"
-        elif isinstance(exc, httpx.HTTPError):
-            reason = f"the connection to Rasa failed ({exc.__class__.__name__}: {exc})"
-        else:
-            reason = f"{exc.__class__.__name__}: {exc}"
+        # The Rasa client's errors say what Rasa answered, or that it did not.
+        reason = exc.message if isinstance(exc, FrontlineError) else f"{exc.__class__.__name__}: {exc}"
         token = self._hub.settings.rasa_token
         return reason.replace(token, "***") if token else reason

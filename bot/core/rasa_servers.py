@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from bot.core.rasa_client import UNREACHABLE, RasaApi, RasaClient, RasaUnavailable, RasaUnreachable
+from bot.core.rasa_client import RasaApi, RasaClient, RasaUnavailable, RasaUnreachable
 from bot.core.settings import HubSettings
 
 logger = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ class RasaServers:
         for n in ring:
             try:
                 result = await call(self.servers[n])
-            except (RasaUnreachable, *UNREACHABLE) as exc:
+            except RasaUnreachable as exc:
                 if self._down_until[n] <= loop.time():
                     logger.warning("rasa server %d of %d unreachable; trying the next", n + 1, len(self.servers))
                 self._down_until[n] = loop.time() + DOWN_SECONDS
