@@ -292,3 +292,29 @@ def test_a_message_taken_is_marked_sent_and_the_route_keeps_the_state_it_was_tak
         assert routing_states(scene) == ["sent"]
 
     in_scene(tmp_path, story, FakeRasa())
+
+
+def test_a_burst_of_messages_reaches_the_bot_in_order_with_one_look_at_the_routing_table_each(tmp_path):
+    """Each stored message has its own routing call, so none of them looks for a further message."""
+    rasa = FakeRasa({"one": [says("first")], "two": [says("second")], "three": [says("third")]})
+
+    async def story(scene: Scene) -> None:
+        looks: list[str] = []
+
+        def note(_conn, _cursor, statement, _parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+            if statement.lstrip().upper().startswith("SELECT") and "FROM HUB_ROUTING" in statement.upper():
+                looks.append(statement)
+
+        event.listen(scene.hub.conversations.engine, "before_cursor_execute", note)
+        try:
+            for n, text in enumerate(("one", "two", "three")):
+                await scene.hub.receive(scene.conversation, text, f"c-{n}")
+            await scene.hub.drain()
+        finally:
+            event.remove(scene.hub.conversations.engine, "before_cursor_execute", note)
+        assert scene.rasa.texts() == ["one", "two", "three"]
+        assert [text for sender, text in await transcript(scene) if sender == "bot"] == ["first", "second", "third"]
+        assert routing_states(scene) == ["answered"] * 3
+        assert len(looks) == 3, looks
+
+    in_scene(tmp_path, story, rasa)

@@ -94,7 +94,7 @@ class Hub:
             return message, False
         await self.publish_message(message)
         if to_bot:
-            self.router.route_soon(conversation.id)
+            self.router.route_soon(conversation.id, just_stored=True)
         return message, True
 
     async def ask_for_person(

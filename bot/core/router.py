@@ -63,8 +63,11 @@ class Router:
         self._sweep_every = settings.routing_sweep_seconds
         hub.conversations.routing.lease = dt.timedelta(seconds=settings.rasa_timeout + 5)
 
-    def route_soon(self, conversation_id: str) -> None:
-        self._spawn(self.route(conversation_id))
+    def route_soon(self, conversation_id: str, *, just_stored: bool = False) -> None:
+        """Route the conversation's waiting messages in the background. `just_stored`: a message was just stored
+        and routing it is this call's whole task; a message stored meanwhile has a call of its own, so there is no
+        need to look for another (one transaction a message fewer)."""
+        self._spawn(self.route(conversation_id, at_most=1 if just_stored else None))
 
     def in_turn(self, conversation_id: str, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` (a call to Rasa about the conversation) in the background, in order with its messages: an
@@ -76,12 +79,15 @@ class Router:
 
         self._spawn(in_order())
 
-    async def route(self, conversation_id: str) -> None:
-        """Route the conversation's messages that are not finished with, oldest first."""
+    async def route(self, conversation_id: str, at_most: int | None = None) -> None:
+        """Route the conversation's messages that are not finished with (`at_most` of them), oldest first."""
         async with self._locks.hold(conversation_id):
-            while (route := await self._hub.conversations.routing.take_next(conversation_id)) is not None:
-                if not await self._route(route):
+            taken = 0
+            while at_most is None or taken < at_most:
+                route = await self._hub.conversations.routing.take_next(conversation_id)
+                if route is None or not await self._route(route):
                     return
+                taken += 1
 
     def start(self) -> None:
         """Sweep now (what a previous run left) and then every ROUTING_SWEEP_SECONDS."""
