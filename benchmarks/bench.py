@@ -1,6 +1,6 @@
 """`make bench`: Frontline against stock `rasa run`, the same model and the same action server, in one run.
 
-    python -m benchmarks.bench [--customers 10] [--turns 50] [--rounds 3] [--long 200] [--sockets 1000]
+    python -m benchmarks.bench [--customers 10] [--turns 50] [--rounds 5] [--long 200] [--sockets 1000]
                                [--label NAME] [--rasa-env SANIC_WORKERS=2 ...]
 
 Starts both set-ups (benchmarks/bench_stacks.py) on free ports and measures, one load at a time so they never
@@ -149,7 +149,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=10)
     parser.add_argument("--turns", type=int, default=50)
     parser.add_argument("--long", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=3, help="of (a) and (c), interleaved; the medians are reported")
+    parser.add_argument("--rounds", type=int, default=5, help="of (a) and (c), interleaved; the medians are reported")
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--deliveries", type=int, default=100)
     parser.add_argument("--label", default="latest")
