@@ -75,6 +75,7 @@ class RasaClient:
         self._timeout = timeout
         self._turn_deadline = turn_deadline or timeout
         self._session: aiohttp.ClientSession | None = None
+        self._session_loop: asyncio.AbstractEventLoop | None = None
 
     async def send(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """One customer message through the REST channel; the bot's reply items."""
@@ -173,9 +174,9 @@ class RasaClient:
     def _http(self) -> aiohttp.ClientSession:
         """The connection pool, made in the event loop that uses it (a session belongs to one loop)."""
         loop = asyncio.get_running_loop()
-        if self._session is None or self._session.closed or self._session.loop is not loop:
-            connector = aiohttp.TCPConnector(keepalive_timeout=IDLE_SECONDS, loop=loop)
-            self._session = aiohttp.ClientSession(connector=connector, raise_for_status=False)
+        if self._session is None or self._session.closed or self._session_loop is not loop:
+            connector = aiohttp.TCPConnector(keepalive_timeout=IDLE_SECONDS)
+            self._session, self._session_loop = aiohttp.ClientSession(connector=connector), loop
         return self._session
 
     def _auth(self) -> dict[str, str]:
