@@ -42,7 +42,7 @@ help:
 	@echo "make train     train the model if data/, domain.yml or config.yml changed"
 	@echo "make reload    train if needed, then load the model into the running Rasa server (through the hub: no message lost)"
 	@echo "make validate  rasa data validate, then the project's own checks (bot/training/data_checks.py: examples, test stories, responses)"
-	@echo "make lint      ruff, the layer contracts (import-linter) and mypy on bot/domain, bot/store, bot/core"
+	@echo "make lint      ruff, the layer contracts (import-linter) and mypy on bot/domain, bot/store, bot/core, bot/rasa"
 	@echo "make test-fast the tests that need no trained model and no servers (about 2 minutes)"
 
 $(VENV)/.installed: requirements.txt requirements-no-deps.txt constraints.txt

@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 
 from bot.domain.emotion import EmotionScorer
 from bot.rasa.escalation_examples import EMOTIONS, STRENGTHS, TOPICS, Example
-from bot.rasa.sentence_vectors import SentenceVectors
+from bot.rasa.sentence_vectors import Array, SentenceVectors
 
 HASHED_FEATURES = 2**16
 MAX_CHARS = 2000
@@ -102,7 +102,7 @@ class Featurizer:
 class EscalationModel:
     """Weights of the heads; `judge` applies them."""
 
-    def __init__(self, featurizer: Featurizer, heads: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    def __init__(self, featurizer: Featurizer, heads: Mapping[str, tuple[Array, Array]]) -> None:
         self._featurizer = featurizer
         self._heads = dict(heads)
         # Every head's weights side by side, features first and C-ordered: the sparse product then reads only
@@ -119,7 +119,7 @@ class EscalationModel:
     def train(cls, featurizer: Featurizer, examples: Sequence[Example], regularisation: float = 4.0) -> EscalationModel:
         features = featurizer.transform([e.text for e in examples])
         labelled = np.array([e.labelled_feeling for e in examples])
-        heads: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        heads: dict[str, tuple[Array, Array]] = {}
         strength = np.array([STRENGTHS.index(e.strength) if e.strength else -1 for e in examples])
         heads["strength"] = _fit(features[labelled], strength[labelled], regularisation, len(STRENGTHS))
         emotion = np.array([EMOTIONS.index(e.emotion) if e.emotion else -1 for e in examples])
@@ -164,9 +164,7 @@ class EscalationModel:
         return cls(featurizer, heads)
 
 
-def _fit(
-    features: sparse.csr_matrix, target: np.ndarray, regularisation: float, classes: int = 2
-) -> tuple[np.ndarray, np.ndarray]:
+def _fit(features: sparse.csr_matrix, target: Array, regularisation: float, classes: int = 2) -> tuple[Array, Array]:
     """One logistic regression, as one row of weights per class (a class with no examples never wins).
 
     Classes are weighted so a rare topic counts as much as the rest.
@@ -182,10 +180,11 @@ def _fit(
     return full_weights, full_bias
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
+def _softmax(logits: Array) -> Array:
     logits = logits - logits.max(axis=1, keepdims=True)
     exp = np.exp(logits)
-    return exp / exp.sum(axis=1, keepdims=True)
+    shares: Array = exp / exp.sum(axis=1, keepdims=True)
+    return shares
 
 
 def routine_examples(intent_examples: Sequence[tuple[str, str]], skip_intents: set[str]) -> list[Example]:

@@ -40,15 +40,17 @@ def check_each_schema_once() -> None:
 def validate(instance: Any, schema: Any, cls: type | None = None, *args: Any, **kwargs: Any) -> None:
     """`jsonschema.validate`, with the schema checked the first time its content is seen."""
     if args or kwargs:
-        return _original(instance, schema, cls, *args, **kwargs)
+        _original(instance, schema, cls, *args, **kwargs)
+        return
     try:
         key = (json.dumps(schema, sort_keys=True), cls)
     except (TypeError, ValueError):  # not plain JSON: leave it all to jsonschema
-        return _original(instance, schema, cls)
+        _original(instance, schema, cls)
+        return
     validator = _validators.get(key)
     if validator is None:
         own = json.loads(key[0])  # a copy: the caller may change its dict afterwards
-        chosen = cls or jsonschema.validators.validator_for(own)
+        chosen: Any = cls or jsonschema.validators.validator_for(own)
         chosen.check_schema(own)
         validator = chosen(own)
         if len(_validators) < MAX_SCHEMAS:
@@ -56,4 +58,3 @@ def validate(instance: Any, schema: Any, cls: type | None = None, *args: Any, **
     error = best_match(validator.iter_errors(instance))
     if error is not None:
         raise error
-    return None

@@ -16,10 +16,15 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy.special import erf
 from tokenizers import Tokenizer
+
+Array = npt.NDArray[Any]
+"""The arrays of vectors and weights here (float32; float16 on disk)."""
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +39,7 @@ BATCH = 512
 class SentenceVectors:
     """Static word-piece vectors and the tokenizer that splits text into those pieces."""
 
-    def __init__(self, table: np.ndarray, tokenizer: Tokenizer) -> None:
+    def __init__(self, table: Array, tokenizer: Tokenizer) -> None:
         self.table = table.astype(np.float32)
         self._tokenizer = tokenizer
         self._tokenizer.no_padding()
@@ -45,7 +50,7 @@ class SentenceVectors:
     def dimensions(self) -> int:
         return int(self.table.shape[1])
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> Array:
         """One L2-normalised row per text (zeros for a text with no pieces)."""
         vectors = np.zeros((len(texts), self.dimensions), np.float32)
         for row, encoding in enumerate(self._tokenizer.encode_batch([t or "" for t in texts])):
@@ -92,7 +97,7 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _distil(weights: Path) -> np.ndarray:
+def _distil(weights: Path) -> Array:
     """Every vocabulary piece as `[CLS] piece [SEP]` through BERT; the mean of the three outputs (MiniLM's pooling)."""
     from safetensors.numpy import load_file
 
@@ -117,7 +122,8 @@ def _distil(weights: Path) -> np.ndarray:
     return out
 
 
-def _layer(w: dict[str, np.ndarray], p: str) -> dict[str, np.ndarray]:
+def _layer(w: dict[str, Array], p: str) -> dict[str, Any]:
+    """One encoder layer's weights by role (the layer norms as (gain, bias) pairs)."""
     qkv = [f"{p}attention.self.{n}" for n in ("query", "key", "value")]
     return {
         "qkv_w": np.concatenate([w[f"{n}.weight"].T for n in qkv], axis=1),
@@ -133,7 +139,7 @@ def _layer(w: dict[str, np.ndarray], p: str) -> dict[str, np.ndarray]:
     }
 
 
-def _encoder_layer(x: np.ndarray, layer: dict[str, np.ndarray]) -> np.ndarray:
+def _encoder_layer(x: Array, layer: dict[str, Any]) -> Array:
     batch, length, hidden = x.shape
     size = hidden // HEADS
     q, k, v = np.split(x @ layer["qkv_w"] + layer["qkv_b"], 3, axis=-1)
@@ -150,14 +156,16 @@ def _encoder_layer(x: np.ndarray, layer: dict[str, np.ndarray]) -> np.ndarray:
     return _layer_norm(x + up @ layer["down_w"] + layer["down_b"], *layer["norm2"])
 
 
-def _layer_norm(x: np.ndarray, gain: np.ndarray, bias: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+def _layer_norm(x: Array, gain: Array, bias: Array, eps: float = 1e-12) -> Array:
     mean = x.mean(axis=-1, keepdims=True)
     variance = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return (x - mean) / np.sqrt(variance + eps) * gain + bias
+    normalised: Array = (x - mean) / np.sqrt(variance + eps) * gain + bias
+    return normalised
 
 
-def _reduce(table: np.ndarray, dimensions: int) -> np.ndarray:
+def _reduce(table: Array, dimensions: int) -> Array:
     """PCA to `dimensions`: keeps the directions that tell pieces apart, drops the shared offset."""
     centred = table - table.mean(axis=0)
     _, _, components = np.linalg.svd(centred, full_matrices=False)
-    return (centred @ components[:dimensions].T).astype(np.float32)
+    reduced: Array = (centred @ components[:dimensions].T).astype(np.float32)
+    return reduced

@@ -33,7 +33,7 @@ from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy import func, insert, or_, select
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,6 +54,8 @@ Fingerprint = tuple[int, int | None]
 
 class DatabaseUrlTrackerStore(SQLTrackerStore):
     """`SQLTrackerStore` whose connection comes from DATABASE_URL."""
+
+    engine: Engine
 
     def __init__(
         self,
@@ -114,13 +116,14 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         fingerprint = self._fingerprint(sender_id)
         kept = self._trackers.get(sender_id)
         fresh = kept is None or kept[0] != fingerprint
-        if fresh:
-            tracker = await super().retrieve(sender_id)
-            if tracker is None:
-                return None
-        else:
+        if kept is not None and not fresh:
             self._trackers.move_to_end(sender_id)
             tracker = copied(kept[1])
+        else:
+            found = await super().retrieve(sender_id)
+            if found is None:
+                return None
+            tracker = found
         shorter = shortened(tracker)
         if shorter is not None:
             tracker = shorter
