@@ -61,11 +61,18 @@ def test_the_cached_schema_is_a_copy_the_caller_cannot_change_afterwards():
         validate({"n": 1}, schema)
 
 
-def test_a_rasa_server_uses_it_for_the_action_servers_answers_once_its_tracker_store_is_loaded(tmp_path):
+def test_a_rasa_server_uses_it_for_the_action_servers_answers_once_its_tracker_store_is_loaded(tmp_path, monkeypatch):
+    monkeypatch.setattr(jsonschema, "validate", schema_checks._original)  # as a fresh process has it
+    monkeypatch.setattr(jsonschema.validators, "validate", schema_checks._original)
     DatabaseUrlTrackerStore(DOMAIN, url=f"sqlite:///{tmp_path / 'rasa.db'}")
-    check_each_schema_once()
-    assert jsonschema.validate is validate
+    assert jsonschema.validate is validate and jsonschema.validators.validate is validate
     action = RemoteAction("action_track_order", None)
     assert action._validate_action_result(ANSWER)
     with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result({"events": "none"})
+
+
+def test_installing_it_again_changes_nothing():
+    check_each_schema_once()
+    check_each_schema_once()
+    assert jsonschema.validate is validate
