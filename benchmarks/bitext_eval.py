@@ -1,8 +1,8 @@
 """How well the trained NLU model generalises to customer messages nobody on the project wrote.
 
-Scores intent accuracy (an `nlu_fallback` or `out_of_scope` counts as a miss) and `order_id` extraction on the
-Bitext customer-service dev split, plus the share of CLINC150 out-of-scope queries caught (`nlu_fallback` or
-the trained `out_of_scope` intent).
+Scores intent accuracy (an `nlu_fallback` or `out_of_scope` counts as a miss) and `order_id` and `invoice_id`
+extraction on the Bitext customer-service dev split (values compared in the shop's stored form), plus the share
+of CLINC150 out-of-scope queries caught (`nlu_fallback` or the trained `out_of_scope` intent).
 
     python -m benchmarks.bitext_eval [--model models/] [--json results/bitext_eval.json]
 """
@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from actions.orders.invoice_number import canonical_invoice_number
 from actions.orders.order_number import canonical_order_number
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -39,13 +40,15 @@ CLINC_OOS = DATASETS / "clinc150" / "oos_val.json"
 FALLBACK = "nlu_fallback"
 CAUGHT = {FALLBACK, "out_of_scope"}
 """What counts as caught out of scope: the fallback, or the trained out-of-scope intent."""
+STORED_FORMS = {"order_id": canonical_order_number, "invoice_id": canonical_invoice_number}
+"""The entities scored, each with how the shop stores a value typed as `#00108` or `00108`."""
 
 
 @dataclasses.dataclass
 class Example:
     text: str
     intent: str
-    order_ids: frozenset[str]
+    entities: dict[str, frozenset[str]]
 
 
 @dataclasses.dataclass
@@ -56,6 +59,7 @@ class Report:
     per_intent: dict[str, dict[str, float]]
     confusions: list[tuple[str, str, int]]
     order_id: dict[str, float]
+    invoice_id: dict[str, float]
     oos_examples: int
     oos_caught: float
     parse_ms_p50: float
@@ -67,13 +71,20 @@ class Report:
 
 def load_bitext(path: Path = BITEXT) -> list[Example]:
     """One example per utterance; the CSV repeats an utterance once per entity it carries."""
-    merged: dict[tuple[str, str], set[str]] = collections.OrderedDict()
+    merged: dict[tuple[str, str], dict[str, set[str]]] = collections.OrderedDict()
     with path.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            ids = merged.setdefault((row["utterance"], row["intent"]), set())
-            if row["entity_type"] == "order_id":
-                ids.add(canonical_order_number(row["entity_value"]) or row["entity_value"])
-    return [Example(text, intent, frozenset(ids)) for (text, intent), ids in merged.items()]
+            found = merged.setdefault((row["utterance"], row["intent"]), {name: set() for name in STORED_FORMS})
+            if row["entity_type"] in STORED_FORMS:
+                found[row["entity_type"]].add(_stored(row["entity_type"], row["entity_value"]))
+    return [
+        Example(text, intent, {name: frozenset(values) for name, values in found.items()})
+        for (text, intent), found in merged.items()
+    ]
+
+
+def _stored(entity: str, value: str) -> str:
+    return STORED_FORMS[entity](value) or value
 
 
 def load_clinc_oos(path: Path = CLINC_OOS) -> list[str]:
@@ -99,7 +110,7 @@ async def _parse_all(model: str, texts: Iterable[str]) -> tuple[list[dict[str, A
 
 
 def score(examples: list[Example], parses: list[dict[str, Any]]) -> dict[str, Any]:
-    """Intent and order_id figures for parses aligned with examples."""
+    """Intent and entity figures for parses aligned with examples."""
     gold = [e.intent for e in examples]
     predicted = [p["intent"]["name"] for p in parses]
     labels = sorted(set(gold))
@@ -110,22 +121,21 @@ def score(examples: list[Example], parses: list[dict[str, Any]]) -> dict[str, An
         fn = sum(g == label and p != label for g, p in zip(gold, predicted, strict=False))
         per_intent[label] = _prf(tp, fp, fn) | {"support": float(tp + fn)}
     confusions = collections.Counter((g, p) for g, p in zip(gold, predicted, strict=False) if g != p)
-    tp = fp = fn = 0
-    for example, parse in zip(examples, parses, strict=False):
-        found = {
-            canonical_order_number(str(e["value"])) or str(e["value"])
-            for e in parse.get("entities", [])
-            if e["entity"] == "order_id"
-        }
-        tp += len(found & example.order_ids)
-        fp += len(found - example.order_ids)
-        fn += len(example.order_ids - found)
+    entities = {}
+    for name in STORED_FORMS:
+        tp = fp = fn = 0
+        for example, parse in zip(examples, parses, strict=False):
+            found = {_stored(name, str(e["value"])) for e in parse.get("entities", []) if e["entity"] == name}
+            tp += len(found & example.entities[name])
+            fp += len(found - example.entities[name])
+            fn += len(example.entities[name] - found)
+        entities[name] = _prf(tp, fp, fn) | {"support": float(tp + fn)}
     return {
         "intent_accuracy": sum(g == p for g, p in zip(gold, predicted, strict=False)) / len(gold),
         "fallback_rate": predicted.count(FALLBACK) / len(predicted),
         "per_intent": per_intent,
         "confusions": [(g, p, n) for (g, p), n in confusions.most_common(15)],
-        "order_id": _prf(tp, fp, fn) | {"support": float(tp + fn)},
+        **entities,
     }
 
 
@@ -196,12 +206,12 @@ def print_report(report: Report, out=sys.stdout) -> None:
     print(f"Bitext dev ({report.examples} utterances, 27 intents)", file=out)
     print(f"  intent accuracy      {report.intent_accuracy:.3f}", file=out)
     print(f"  fell back            {report.fallback_rate:.3f}", file=out)
-    oid = report.order_id
-    print(
-        f"  order_id             P {oid['precision']:.3f}  R {oid['recall']:.3f}  F1 {oid['f1']:.3f}"
-        f"  ({int(oid['support'])} gold)",
-        file=out,
-    )
+    for name, figures in (("order_id", report.order_id), ("invoice_id", report.invoice_id)):
+        print(
+            f"  {name:<20} P {figures['precision']:.3f}  R {figures['recall']:.3f}  F1 {figures['f1']:.3f}"
+            f"  ({int(figures['support'])} gold)",
+            file=out,
+        )
     print(f"CLINC150 out-of-scope ({report.oos_examples}): caught {report.oos_caught:.3f}", file=out)
     print(f"parse latency p50      {report.parse_ms_p50:.1f} ms", file=out)
     print("\nfallback threshold   intent accuracy   out-of-scope caught   (ambiguity rule not applied)", file=out)

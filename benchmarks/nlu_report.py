@@ -1,12 +1,13 @@
 """Rasa's own NLU evaluation on customer messages nobody on the project wrote, summed up on one screen.
 
-Converts the Bitext dev split (with its `order_id` spans) and the CLINC150 out-of-scope queries (labelled
-`out_of_scope`) into a Rasa NLU test file under results/ (never data/: it is for measuring, never for training),
-runs `rasa test nlu` on it with the trained model, and prints accuracy, macro and weighted averages, a per-intent
-table, the commonest confusions and where Rasa put the confusion matrix and reports.
+Converts the Bitext dev split (with its `order_id` and `invoice_id` spans) and the CLINC150 out-of-scope queries
+(labelled `out_of_scope`) into a Rasa NLU test file under results/ (never data/: it is for measuring, never for
+training), runs `rasa test nlu` on it with the trained model, and prints accuracy, macro and weighted averages,
+a per-intent table, the commonest confusions and where Rasa put the confusion matrix and reports.
 
-Rasa's test scores the classifier alone: it undoes the FallbackClassifier's `nlu_fallback`, so nothing falls back
-here and out-of-scope recall is DIET's own. benchmarks/bitext_eval.py gives the figures with the fallback.
+Rasa's test scores the classifier alone: it undoes the FallbackClassifier's `nlu_fallback`, so nothing falls
+back here and out-of-scope recall is the intent classifier's own. benchmarks/bitext_eval.py gives the figures
+with the fallback.
 
     python -m benchmarks.nlu_report [--model models/frontline.tar.gz] [--out results/nlu]
 """
@@ -30,9 +31,9 @@ from benchmarks.bitext_eval import PROJECT_ROOT, datasets_dir, latest_model, loa
 TEST_DATA = PROJECT_ROOT / "results" / "nlu_eval_data.yml"
 OUT_DIR = PROJECT_ROOT / "results" / "nlu"
 OUT_OF_SCOPE = "out_of_scope"
-ORDER_NUMBER_TYPES = frozenset({"order_id"})
-"""Bitext entity types that are order numbers, the only entity of ours in that data. Its `invoice_id` spans
-(#12588) are not order numbers: the model should leave them alone, so they stay unannotated."""
+ENTITY_TYPES = frozenset({"order_id", "invoice_id"})
+"""Bitext entity types that are also ours; its names, amounts and cities stay unannotated."""
+ENTITY_REPORT = "CRFEntityExtractor_report.json"
 HEADER = (
     "# Made by benchmarks/nlu_report.py from benchmarks/data (Bitext dev split, CLINC150 out-of-scope queries)\n"
     "# for measuring only: never copy it into data/ or train on it.\n"
@@ -48,21 +49,21 @@ def bitext_examples(path: Path) -> list[tuple[str, str, list[dict[str, Any]]]]:
         path: the Bitext CSV (utterance, intent, entity_type, entity_value, start_offset, end_offset).
 
     Returns:
-        One entry per distinct utterance, in file order, with its order-number spans.
+        One entry per distinct utterance, in file order, with its order and invoice number spans.
     """
     merged: dict[tuple[str, str], list[dict[str, Any]]] = {}
     with path.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             entities = merged.setdefault((row["utterance"], row["intent"]), [])
-            if row["entity_type"] in ORDER_NUMBER_TYPES:
-                span = order_span(row)
+            if row["entity_type"] in ENTITY_TYPES:
+                span = entity_span(row)
                 if span not in entities:
                     entities.append(span)
     return [(text, intent, entities) for (text, intent), entities in merged.items()]
 
 
-def order_span(row: dict[str, str]) -> dict[str, Any]:
-    """The `order_id` entity at the row's offsets, checked against the value the row says is there.
+def entity_span(row: dict[str, str]) -> dict[str, Any]:
+    """The row's entity at its offsets, checked against the value the row says is there.
 
     Raises:
         ValueError: the value is nowhere in the utterance, so the row cannot be annotated honestly.
@@ -72,9 +73,9 @@ def order_span(row: dict[str, str]) -> dict[str, Any]:
     if text[start:end] != value:
         start = text.find(value)
         if start < 0:
-            raise ValueError(f"order number {value!r} is not in {text!r}")
+            raise ValueError(f"{row['entity_type']} {value!r} is not in {text!r}")
         end = start + len(value)
-    return {"start": start, "end": end, "value": value, "entity": "order_id"}
+    return {"start": start, "end": end, "value": value, "entity": row["entity_type"]}
 
 
 def to_rasa_yaml(examples: Iterable[tuple[str, str, Sequence[dict[str, Any]]]]) -> str:
@@ -165,7 +166,7 @@ def summary(
     Args:
         report: Rasa's intent_report.json.
         errors: Rasa's intent_errors.json, for complete confusion counts.
-        entity_report: Rasa's DIETClassifier_report.json, for the order_id line.
+        entity_report: Rasa's report of the entity extractor, for the order_id and invoice_id lines.
         out: the folder Rasa wrote to, for the paths printed.
         top: how many confusions to list.
 
@@ -175,18 +176,19 @@ def summary(
     rows = intent_rows(report)
     examples = sum(int(figures["support"]) for _, figures in rows)
     lines = [f"Rasa NLU evaluation ({examples} utterances, {len(rows)} intents; Bitext dev + CLINC150 out-of-scope)"]
-    lines.append("  (DIET alone: Rasa's test undoes the FallbackClassifier, so no message falls back here)")
+    lines.append("  (the classifier alone: Rasa's test undoes the FallbackClassifier, so no message falls back here)")
     lines.append(f"  accuracy           {report['accuracy']:.3f}")
     lines.append(f"  {'':17}  {'prec':>6} {'rec':>6} {'f1':>6}")
     for name in AVERAGES:
         figures = report[name]
         lines.append(f"  {name:17}  {figures['precision']:6.3f} {figures['recall']:6.3f} {figures['f1-score']:6.3f}")
-    order_id = (entity_report or {}).get("order_id")
-    if order_id:
-        lines.append(
-            f"  order_id (tokens)  {order_id['precision']:6.3f} {order_id['recall']:6.3f} "
-            f"{order_id['f1-score']:6.3f}  ({int(order_id['support'])} gold tokens)"
-        )
+    for entity in sorted(ENTITY_TYPES, reverse=True):
+        found = (entity_report or {}).get(entity)
+        if found:
+            lines.append(
+                f"  {entity + ' (tokens)':<18} {found['precision']:6.3f} {found['recall']:6.3f} "
+                f"{found['f1-score']:6.3f}  ({int(found['support'])} gold tokens)"
+            )
     lines.append(f"\n{'intent, weakest first':28} {'prec':>6} {'rec':>6} {'f1':>6} {'n':>4}")
     for label, f in rows:
         lines.append(f"{label:28} {f['precision']:6.3f} {f['recall']:6.3f} {f['f1-score']:6.3f} {int(f['support']):4d}")
@@ -197,13 +199,13 @@ def summary(
     lines.append(f"histogram         {out / 'intent_histogram.png'}")
     lines.append(f"intent report     {out / 'intent_report.json'}")
     if entity_report is not None:
-        lines.append(f"entity report     {out / 'DIETClassifier_report.json'}")
+        lines.append(f"entity report     {out / ENTITY_REPORT}")
     return "\n".join(lines) + "\n"
 
 
 def read_results(out: Path) -> tuple[dict[str, Any], list[dict[str, Any]] | None, dict[str, Any] | None]:
-    """intent_report.json, and intent_errors.json and DIETClassifier_report.json when Rasa wrote them."""
-    files = [out / "intent_report.json", out / "intent_errors.json", out / "DIETClassifier_report.json"]
+    """intent_report.json, and intent_errors.json and the entity extractor's report when Rasa wrote them."""
+    files = [out / "intent_report.json", out / "intent_errors.json", out / ENTITY_REPORT]
     report, errors, entities = (json.loads(f.read_text(encoding="utf-8")) if f.exists() else None for f in files)
     if report is None:
         raise FileNotFoundError(files[0])

@@ -235,6 +235,9 @@ class ShopApiServer:
         if len(segments) == 2 and segments[0] == "newsletter":
             email = segments[1]
             return {"PUT": lambda body: self._set_newsletter(email, body)}
+        if len(segments) == 2 and segments[0] == "invoices":
+            invoice_number = segments[1]
+            return {"GET": lambda body: self._find_invoice(invoice_number)}
         if len(segments) < 2 or segments[0] != "orders":
             return None
         number, rest = segments[1], tuple(segments[2:])
@@ -279,6 +282,12 @@ class ShopApiServer:
 
     async def _refunds(self, number: str) -> tuple[int, Any]:
         return 200, {"refunds": [to_json(r) for r in await self.sql.refunds_for(number)]}
+
+    async def _find_invoice(self, invoice_number: str) -> tuple[int, Any]:
+        invoice = await self.sql.find_invoice(invoice_number)
+        if invoice is None:
+            return 404, {"error": {"code": "no_invoice", "message": f"There is no invoice {invoice_number}."}}
+        return 200, to_json(invoice)
 
     async def _invoice(self, number: str) -> tuple[int, Any]:
         invoice = await self.sql.get_invoice(number)

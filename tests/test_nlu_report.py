@@ -11,7 +11,7 @@ import pytest
 from rasa.shared.nlu.training_data.loading import load_data
 
 from benchmarks import nlu_report
-from benchmarks.nlu_report import confusions, order_span, read_results, summary, write_test_data
+from benchmarks.nlu_report import confusions, entity_span, read_results, summary, write_test_data
 
 COLUMNS = ["utterance", "intent", "entity_type", "entity_value", "start_offset", "end_offset", "category", "tags"]
 ROWS = [
@@ -74,16 +74,17 @@ def test_order_numbers_are_annotated_at_their_offsets(datasets, tmp_path):
 
 def test_wrong_offsets_are_corrected_from_the_value_and_a_missing_value_is_an_error():
     row = dict(zip(COLUMNS, ROWS[1], strict=True))
-    assert order_span(row) == {"start": 23, "end": 31, "value": "#4587345", "entity": "order_id"}
+    assert entity_span(row) == {"start": 23, "end": 31, "value": "#4587345", "entity": "order_id"}
     with pytest.raises(ValueError, match="not in"):
-        order_span(row | {"entity_value": "00999999"})
+        entity_span(row | {"entity_value": "00999999"})
 
 
-def test_invoice_numbers_and_other_entities_stay_unannotated(datasets, tmp_path):
+def test_invoice_numbers_are_annotated_and_other_entities_are_not(datasets, tmp_path):
     path = tmp_path / "nlu_eval_data.yml"
     write_test_data(path, datasets)
     examples = examples_by_text(path)
-    assert not examples["I need invoice #12588 for my records"].get("entities")
+    [invoice] = examples["I need invoice #12588 for my records"].get("entities")
+    assert (invoice["entity"], invoice["value"]) == ("invoice_id", "12588")
     assert not examples["what is the weather on mars"].get("entities")
 
 
@@ -104,16 +105,20 @@ ERRORS = [
     {"text": "how long to ship", "intent": "delivery_period", "intent_prediction": {"name": "track_order"}},
     {"text": "tell me a joke", "intent": "out_of_scope", "intent_prediction": {"name": "goodbye"}},
 ]
-ENTITIES = {"order_id": {"precision": 0.95, "recall": 1.0, "f1-score": 0.974, "support": 91}}
+ENTITIES = {
+    "order_id": {"precision": 0.95, "recall": 1.0, "f1-score": 0.974, "support": 91},
+    "invoice_id": {"precision": 1.0, "recall": 0.8, "f1-score": 0.889, "support": 19},
+}
 
 
-def test_the_summary_gives_accuracy_averages_and_the_order_id_line():
+def test_the_summary_gives_accuracy_averages_and_the_entity_lines():
     lines = summary(REPORT, ERRORS, ENTITIES, out=Path("results/nlu")).splitlines()
     assert lines[0] == "Rasa NLU evaluation (16 utterances, 3 intents; Bitext dev + CLINC150 out-of-scope)"
     assert "  accuracy           0.812" in lines
     assert "  macro avg           0.933  0.750  0.804" in lines
     assert "  weighted avg        0.900  0.812  0.825" in lines
     assert "  order_id (tokens)   0.950  1.000  0.974  (91 gold tokens)" in lines
+    assert "  invoice_id (tokens)  1.000  0.800  0.889  (19 gold tokens)" in lines
 
 
 def test_the_summary_lists_intents_weakest_first():

@@ -18,6 +18,7 @@ machine-readable (e.g. "already_shipped"), `message` may be shown to a customer.
     GET  /orders/{number}/invoice            -> 200 Invoice
                                              | 404 {"error": {"code": "no_order"}}   (no such order)
                                              | 404 {"error": {"code": "no_invoice"}} (none issued yet)
+    GET  /invoices/{invoice_number}          -> 200 Invoice | 404 (no such invoice)
     PUT  /newsletter/{email}                 {"subscribed": true | false} -> 200
     POST /reviews                            {"rating", "text", "customer_id", "order_number"}
                                              -> 201 {"id": "..."} | 422 error
@@ -152,6 +153,14 @@ class HttpOrderSystem(OrderSystem):
                 raise OrderNotFound(number)
             return None
         return _result(answer, invoice_from_dict, number)
+
+    async def find_invoice(self, invoice_number: str) -> Invoice | None:
+        if not invoice_number:
+            return None
+        answer = await self._call("GET", f"/invoices/{_segment(invoice_number)}", log_path="/invoices/<number>")
+        if answer.response.status_code == 404:
+            return None
+        return _result(answer, invoice_from_dict, None)
 
     async def set_newsletter(self, email: str, subscribed: bool) -> None:
         if not email.strip():

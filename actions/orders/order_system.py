@@ -289,6 +289,10 @@ class OrderSystem(abc.ABC):
         """The order's invoice with a link the shop serves, or None when none was issued."""
 
     @abc.abstractmethod
+    async def find_invoice(self, invoice_number: str) -> Invoice | None:
+        """The invoice with this number (it names its order), or None when the shop issued none such."""
+
+    @abc.abstractmethod
     async def set_newsletter(self, email: str, subscribed: bool) -> None:
         """Subscribe or unsubscribe an address; idempotent."""
 

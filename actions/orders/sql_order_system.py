@@ -147,18 +147,26 @@ class SqlOrderSystem(OrderSystem):
         def load(conn: Connection) -> Invoice | None:
             self._require_order(conn, number)
             row = conn.execute(select(t.invoices).where(t.invoices.c.order_number == number)).first()
-            if row is None:
-                return None
-            return Invoice(
-                invoice_number=row.invoice_number,
-                order_number=row.order_number,
-                issued_at=row.issued_at,
-                amount=row.amount,
-                currency=row.currency,
-                url=f"{self._shop_public_url}/invoices/{row.invoice_number}.pdf",
-            )
+            return None if row is None else self._invoice(row)
 
         return await self._run(load)
+
+    async def find_invoice(self, invoice_number: str) -> Invoice | None:
+        def load(conn: Connection) -> Invoice | None:
+            row = conn.execute(select(t.invoices).where(t.invoices.c.invoice_number == invoice_number)).first()
+            return None if row is None else self._invoice(row)
+
+        return await self._run(load)
+
+    def _invoice(self, row: Row) -> Invoice:
+        return Invoice(
+            invoice_number=row.invoice_number,
+            order_number=row.order_number,
+            issued_at=row.issued_at,
+            amount=row.amount,
+            currency=row.currency,
+            url=f"{self._shop_public_url}/invoices/{row.invoice_number}.pdf",
+        )
 
     async def set_newsletter(self, email: str, subscribed: bool) -> None:
         email = email.strip().lower()

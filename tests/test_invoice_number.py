@@ -1,0 +1,19 @@
+"""Invoice numbers as customers type them become the shop's stored form; anything else is no invoice number."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.orders.invoice_number import canonical_invoice_number
+
+
+@pytest.mark.parametrize(
+    "typed", ["INV-1042", "inv-1042", "INV 1042", "INV1042", "#1042", "1042", " 1042 ", "invoice no. 1042", "inv #1042"]
+)
+def test_the_ways_customers_type_an_invoice_number(typed):
+    assert canonical_invoice_number(typed) == "INV-1042"
+
+
+@pytest.mark.parametrize("typed", ["", "INV-", "abc", "1042; DROP TABLE invoices", "<b>1042</b>", "ORD-1042", "10 42"])
+def test_anything_else_is_no_invoice_number(typed):
+    assert canonical_invoice_number(typed) is None
