@@ -54,6 +54,7 @@ $(VENV)/.installed: requirements.txt requirements-no-deps.txt constraints.txt
 	$(PY) -m pip install --quiet --upgrade "pip<25"
 	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
 	$(PY) -m pip install --quiet --no-deps -r requirements-no-deps.txt
+	$(PY) -m bot.rasa.sentence_vectors
 	@touch $@
 
 install: $(VENV)/.installed
@@ -138,5 +139,6 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
+# Everything trained or measured, Rasa's training cache included, so the next `make train` starts from scratch.
 clean:
-	rm -rf models results .pytest_cache
+	rm -rf models results .rasa .pytest_cache

@@ -173,6 +173,18 @@ def test_an_invoice_comes_with_its_link_and_missing_ones_are_told_apart(shop_api
         on_shop(shop_api, lambda shop: shop.get_invoice(UNKNOWN))
 
 
+def test_an_invoice_is_found_by_its_own_number_and_names_its_order(shop_api: ShopApiServer) -> None:
+    invoice = on_shop(shop_api, lambda shop: shop.get_invoice(SHIPPED))
+    assert invoice is not None
+
+    found = on_shop(shop_api, lambda shop: shop.find_invoice(invoice.invoice_number))
+
+    assert found == invoice and found.order_number == SHIPPED
+    assert on_shop(shop_api, lambda shop: shop.find_invoice("INV-99999999")) is None
+    assert on_shop(shop_api, lambda shop: shop.find_invoice("../orders/" + SHIPPED)) is None
+    assert [r.target.split("/")[1] for r in shop_api.requests][-2:] == ["invoices", "invoices"]
+
+
 def test_newsletter_subscription_is_set_and_withdrawn(shop_api: ShopApiServer) -> None:
     email = "Anna.Freeman+news@example.com"
 

