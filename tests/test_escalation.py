@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bot.domain.emotion import load_policy, scorer_for
@@ -31,6 +33,14 @@ def test_negative_twice_in_a_row_hands_over():
     result = assess(turn("ugh, still nothing", "track_order"), turn("honestly this is annoying", "track_order"))
     assert (result.reason, result.priority) == ("emotional", "high")
     assert "negative_turns:2" in result.signals
+
+
+def test_a_polite_no_does_not_count_as_negative_but_an_unsure_one_does():
+    first = turn("ugh, still nothing", "track_order")
+    polite = dataclasses.replace(turn("no, that's not great", "deny"), confidence=0.9)
+    unsure = dataclasses.replace(polite, confidence=0.27)
+    assert not assess(first, polite).escalate
+    assert (assess(first, unsure).reason, assess(first, unsure).priority) == ("emotional", "high")
 
 
 @pytest.mark.parametrize(

@@ -77,6 +77,21 @@ def test_it_is_saved_as_arrays_and_reads_back_identical(model, featurizer, tmp_p
     assert [to_json(j) for j in again.judge(texts)] == [to_json(j) for j in model.judge(texts)]
 
 
+def test_a_warm_start_from_the_last_training_lands_where_a_cold_fit_does(model, featurizer):
+    examples = [Example(t) for t in CALM + ["do you gift wrap", "can it come in a gift box"]]
+    examples += [Example(t, "anger", "strong", (), True) for t in ANGRY]
+    examples += [Example(t, "none", "none", ("fraud",), True) for t in FRAUD]
+    examples += [Example("bit annoying, where is it", "frustration", "mild")]
+    examples += [Example(t, shop=False) for t in OFF_TOPIC]
+    cold = EscalationModel.train(featurizer, examples)
+    warm = EscalationModel.train(featurizer, examples, start=model)
+    texts = ["where is my order", "I am furious, useless shop", "a charge I never made", "gift wrap please"]
+    for a, b in zip(cold.judge(texts), warm.judge(texts), strict=True):
+        assert abs(a.person - b.person) < 0.05
+        assert max(abs(a.strength[k] - b.strength[k]) for k in a.strength) < 0.05
+        assert a.feeling == b.feeling
+
+
 def test_a_trainers_needs_a_person_label_moves_the_person_score(featurizer):
     base = [Example(t) for t in CALM] + [Example(t, "anger", "strong", (), True) for t in ANGRY]
     text = "my parcel went to my neighbour again, the third time now"

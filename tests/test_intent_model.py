@@ -89,3 +89,15 @@ def test_two_intents_are_enough_to_train(vectors):
     )
     assert two.intents == ["c", "t"]
     assert two.intents[int(two.rank(["where is my parcel"])[0].argmax())] == "t"
+
+
+def test_a_warm_start_learns_a_new_intent_and_lands_where_a_cold_fit_does(vectors, model):
+    gift = ["can you gift wrap it", "do you offer gift wrapping", "wrap it as a present please", "is there gift paper"]
+    texts = [text for examples in EXAMPLES.values() for text in examples] + gift
+    intents = [intent for intent, examples in EXAMPLES.items() for _ in examples] + ["ask_gift_wrapping"] * 4
+    cold = IntentModel.train(vectors, texts, intents, SETTINGS)
+    warm = IntentModel.train(vectors, texts, intents, SETTINGS, start=model)
+    probe = ["could you gift-wrap my parcel", "where is my order", "cancel it", "the invoice"]
+    assert warm.intents == cold.intents == ["ask_gift_wrapping", "cancel_order", "get_invoice", "track_order"]
+    assert top(warm, probe[0]) == "ask_gift_wrapping"
+    assert np.abs(warm.rank(probe) - cold.rank(probe)).max() < 0.05

@@ -32,6 +32,8 @@ class Turn:
     answered_by: tuple[str, ...] = ()
     entities: tuple[str, ...] = ()
     judgement: Mapping[str, Any] | None = None
+    confidence: float = 1.0
+    """The intent's; a quiet intent the classifier is unsure of is not taken for politeness."""
 
     @property
     def topics(self) -> Mapping[str, float]:
@@ -86,6 +88,7 @@ class EscalationRules:
         }
         self._negative_run = int(config["negative_turns_in_a_row"])
         self._quiet = set(config.get("quiet_intents", ()))
+        self._quiet_confidence = float(config.get("quiet_min_confidence", 0.0))
         self._window = int(config["repeated_need_window"])
         self._repeatable = set(config["repeatable_needs"])
         self._several = int(config["several_problems"])
@@ -176,7 +179,10 @@ class EscalationRules:
         }
 
     def _negative(self, turn: Turn) -> bool:
-        return turn.level == "strong" or (turn.level == "mild" and turn.intent not in self._quiet)
+        return turn.level == "strong" or (turn.level == "mild" and not self._quiet_turn(turn))
+
+    def _quiet_turn(self, turn: Turn) -> bool:
+        return turn.intent in self._quiet and turn.confidence >= self._quiet_confidence
 
     def _asked_again(self, turns: Sequence[Turn]) -> bool:
         latest = turns[-1]
@@ -187,6 +193,12 @@ class EscalationRules:
         return any(
             t.intent == latest.intent and t.answered and set(latest.entities) <= set(t.entities) for t in earlier
         )
+
+
+def _confidence(parse: Mapping[str, Any]) -> float:
+    """The intent's confidence; a story's or a button's intent, which has none, is certain."""
+    confidence = (parse.get("intent") or {}).get("confidence")
+    return 1.0 if confidence is None else float(confidence)
 
 
 def _rank(priority: str) -> int:
@@ -221,6 +233,7 @@ def turns_from_events(events: Iterable[Mapping[str, Any]], scorer: EmotionScorer
                     emotion=emotion,
                     entities=tuple(str(e.get("value")) for e in parse.get("entities") or []),
                     judgement=parse.get("judgement"),
+                    confidence=_confidence(parse),
                 )
             )
             actions = []

@@ -27,6 +27,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.domain.emotion import POLICY_FILE, EmotionScorer, load_policy, scorer_for
+from bot.rasa import warm_start
 from bot.rasa.escalation_examples import EXAMPLES_DIR, fingerprint, load_examples
 from bot.rasa.escalation_model import EscalationModel, Featurizer, Judgement, routine_examples, to_json
 from bot.rasa.sentence_vectors import SentenceVectors
@@ -101,9 +102,13 @@ class EmotionClassifier(GraphComponent):
         )
         examples = load_examples(Path(self._config["examples"]))
         vectors = SentenceVectors.from_package()
-        self._model = EscalationModel.train(Featurizer(vectors, self._scorer), [*examples, *routine])
+        featurizer = Featurizer(vectors, self._scorer)
+        start = warm_start.previous("judgement", lambda folder: EscalationModel.load(folder, featurizer))
+        self._model = EscalationModel.train(featurizer, [*examples, *routine], start=start)
         with self._storage.write_to(self._resource) as folder:
             vectors.save(folder)
+            self._model.save(folder)
+        with warm_start.remembered("judgement") as folder:
             self._model.save(folder)
         logger.info("escalation judgement trained on %d examples and %d routine messages", len(examples), len(routine))
         return self._resource

@@ -20,6 +20,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.rasa import warm_start
 from bot.rasa.intent_model import IntentModel
 from bot.rasa.sentence_vectors import SentenceVectors
 
@@ -77,9 +78,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         vectors = SentenceVectors.from_package()
         settings = {k: self._config[k] for k in ("word_ngrams", "char_ngrams", "meaning_weight", "regularisation")}
         texts, intents = [m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples]
-        self._model = IntentModel.train(vectors, texts, intents, settings)
+        start = warm_start.previous("intents", lambda folder: IntentModel.load(folder, vectors))
+        self._model = IntentModel.train(vectors, texts, intents, settings, start)
         with self._storage.write_to(self._resource) as folder:
             vectors.save(folder)
+            self._model.save(folder)
+        with warm_start.remembered("intents") as folder:
             self._model.save(folder)
         logger.info("intent classifier trained on %d examples of %d intents", len(examples), len(self._model.intents))
         return self._resource
