@@ -78,7 +78,7 @@ def test_it_is_saved_as_arrays_and_reads_back_identical(model, featurizer, tmp_p
 
 
 def test_a_warm_start_from_the_last_training_lands_where_a_cold_fit_does(model, featurizer):
-    examples = [Example(t) for t in CALM + ["do you gift wrap", "can it come in a gift box"]]
+    examples = [Example(t) for t in [*CALM, "do you gift wrap", "can it come in a gift box"]]
     examples += [Example(t, "anger", "strong", (), True) for t in ANGRY]
     examples += [Example(t, "none", "none", ("fraud",), True) for t in FRAUD]
     examples += [Example("bit annoying, where is it", "frustration", "mild")]
