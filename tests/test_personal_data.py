@@ -115,6 +115,15 @@ def test_an_order_number_the_nlu_found_is_replaced_once_not_twice():
     assert example == anonymise(text)
 
 
+def test_an_invoice_number_the_nlu_found_is_replaced_and_stays_an_invoice_id():
+    text = "send me invoice #48213"
+    example = anonymise(text, [{"entity": "invoice_id", "value": "#48213", "start": 16, "end": 22}])
+
+    assert re.fullmatch(r"send me invoice \[#\d{5}\]\(invoice_id\)", example)
+    assert "48213" not in example
+    assert [entity for entity, _ in read_by_rasa(example)[1]] == ["invoice_id"]
+
+
 def test_an_nlu_email_entity_covering_part_of_the_address_still_hides_all_of_it():
     text = "my email is jane.doe@example.org"
     partial = [{"entity": "email", "start": 12, "end": 20}]  # "jane.doe"

@@ -1,5 +1,6 @@
-"""Customers' personal data out of training examples: emails, order numbers and phone numbers become
-placeholders of the same shape, and the entity annotation the model learns from is kept.
+"""Customers' personal data out of training examples: emails, order and invoice numbers and phone numbers become
+placeholders of the same shape, and the entity annotation the model learns from is kept (an invoice number the
+NLU found stays an `invoice_id`, though it looks like an order number).
 
 A placeholder depends only on the original value (a keyed hash), so the same number gets the same
 placeholder, different numbers get different ones, and nothing of the original can be read back.
@@ -19,7 +20,8 @@ ORDER_NUMBER = re.compile(r"(?<![\w@])(?<!\d\.)#?\d{5,10}(?![\w@])")
 ANNOTATION_CHARS = str.maketrans({"[": "(", "]": ")"})
 INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
 """Control and line-separator characters: YAML refuses some, and none belongs in a training example."""
-PII_ENTITIES = {"email", "order_id"}
+PII_KINDS = {"email": "email", "order_id": "order", "invoice_id": "order"}
+"""The NLU's entities that are personal data, and the kind of placeholder each gets."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +60,7 @@ def _spans(text: str, entities: Iterable[Mapping[str, Any]]) -> list[Span]:
         start, end, name = entity.get("start"), entity.get("end"), entity.get("entity")
         if not isinstance(start, int) or not isinstance(end, int) or not name or not 0 <= start < end <= len(text):
             continue
-        kind = {"email": "email", "order_id": "order"}.get(str(name), "keep")
+        kind = PII_KINDS.get(str(name), "keep")
         (others if kind == "keep" else personal).append(Span(start, end, kind, str(name)))
     for pattern, kind, entity in (
         (EMAIL, "email", "email"),
