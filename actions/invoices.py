@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.order_form import OrderFormValidation
 from actions.order_task import OrderTaskAction
-from actions.orders.invoice_number import canonical_invoice_number
+from actions.orders.invoice_number import canonical_invoice_number, find_invoice_number
 from actions.orders.order_messages import invoice_sentence
 from actions.orders.order_system import Order
 from actions.orders.order_system_provider import order_system
@@ -30,6 +30,8 @@ class ValidateInvoiceForm(OrderFormValidation):
         """An invoice number the customer names leads to its order; the email check then proves the order,
         and so the invoice, is theirs."""
         named = [e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == "invoice_id"]
+        if not named and (written := find_invoice_number(tracker.latest_message.get("text") or "")):
+            named = [written]
         if not named or tracker.get_slot("order_id"):
             return await super().extract_order_id(dispatcher, tracker, domain)
         number = canonical_invoice_number(str(named[0]))

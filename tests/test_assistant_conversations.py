@@ -280,3 +280,21 @@ def test_a_refund_on_a_high_value_order_goes_to_a_person(assistant, assistant_sh
     assert packet["reason"] == "complex" and "action:high_value_order" in packet["signals"]
     assert packet["order_id"] == "00500500"
     assert asyncio.run(assistant_shop.refunds_for("00500500")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "order_ids"),
+    [
+        ("I spent $11200 on that bike, can I have it back?", []),
+        ("refund 16400 euros to my card for order 00123842", ["00123842"]),
+        ("you charged me £23450 by mistake, I want it returned", []),
+    ],
+)
+def test_money_amounts_are_never_taken_for_order_numbers(assistant, text, order_ids):
+    entities = assistant.parse(text)["entities"]
+    assert [e["value"] for e in entities if e["entity"] == "order_id"] == order_ids
+
+
+def test_an_invoice_number_is_an_invoice_id_not_an_order_number(assistant):
+    entities = assistant.parse("can you send bill #20931 again")["entities"]
+    assert [(e["entity"], e["value"]) for e in entities] == [("invoice_id", "#20931")]

@@ -57,3 +57,11 @@ def test_hostile_text_as_an_invoice_number_reaches_no_query(shop):
     assert "I couldn't find invoice 1; DROP TABLE invoices" in texts(messages)
     assert slot_events(events).get("order_id") is None
     assert asyncio.run(shop.get_invoice("00054321")) is not None
+
+
+def test_an_invoice_number_the_nlu_missed_is_still_found_by_its_prefix(shop):
+    invoice = asyncio.run(shop.get_invoice("00054321"))
+    assert invoice is not None
+    tracker = make_tracker(f"what's on {invoice.invoice_number}?", "check_invoice", active_loop="invoice_form")
+    _, events = run_action(ValidateInvoiceForm(), tracker)
+    assert slot_events(events)["order_id"] == "00054321"
