@@ -39,9 +39,9 @@ class ValidateInvoiceForm(OrderFormValidation):
         if invoice is not None:
             return {"order_id": invoice.order_number, "invoice_id": invoice.invoice_number}
         logger.info("conversation=%s named an invoice number the shop does not know", tracker.sender_id)
+        found = f"I couldn't find invoice {number}." if number else "That doesn't look like an invoice number."
         dispatcher.utter_message(
-            text=f"I couldn't find invoice {number or named[0]}. Every invoice belongs to an order, so I can "
-            "find it from the order number instead."
+            text=f"{found} Every invoice belongs to an order, so I can find it from the order number instead."
         )
         return {"invoice_id": None}
 
