@@ -77,7 +77,7 @@ class IntentModel:
         start: IntentModel | None = None,
     ) -> IntentModel:
         """Fit; from `start`'s weights when given (the previous training), which a small edit leaves close to
-        the answer, so the fit takes a few iterations instead of a hundred and fifty."""
+        the answer: adding an intent then fits in about half the time."""
         texts = [t[:MAX_CHARS] for t in texts]
         vectorizers = _vectorizers(settings)
         for vectorizer in vectorizers.values():
@@ -106,13 +106,13 @@ class IntentModel:
         """These weights laid out for other columns and intents: zero where this model knows no such thing."""
         known = {name: i for i, name in enumerate(self._columns())}
         rows = {intent: i for i, intent in enumerate(self.intents)}
-        source = [known.get(name, -1) for name in columns]
-        present = np.array([i >= 0 for i in source])
+        source = np.array([known.get(name, -1) for name in columns])
+        present = source >= 0
         weights = np.zeros((len(labels), len(columns)), np.float64)
         bias = np.zeros(len(labels), np.float64)
         for row, label in enumerate(labels):
             if label in rows:
-                weights[row, present] = self._weights[np.array(source)[present], rows[label]]
+                weights[row, present] = self._weights[source[present], rows[label]]
                 bias[row] = self._bias[rows[label]]
         return weights, bias
 
