@@ -33,6 +33,7 @@ TASK_SLOTS = (
     "email_failures",
     "order_system_down",
     "cancel_confirmed",
+    "refund_confirmed",
     "shipping_address",
     "address_confirmed",
     "newsletter_choice",
@@ -55,8 +56,9 @@ def reset_task_slots(tracker: Tracker) -> list[EventType]:
     return events
 
 
-def _high_value() -> Decimal:
-    return Decimal(str(rules_for().high_value_order))
+def is_high_value(order: Order) -> bool:
+    """Worth more than escalation.yml's `high_value_order`: a person changes it, not the bot."""
+    return order.total > Decimal(str(rules_for().high_value_order))
 
 
 def apologise_order_system_down(dispatcher: CollectingDispatcher) -> list[EventType]:
@@ -126,7 +128,7 @@ class OrderTaskAction(Action, abc.ABC):
                 "I can't share or change its details here, but a person from our team can check who you are."
             )
             return offer_person("complex")
-        if self.changes_order and self.requires_verification_for(order) and order.total > _high_value():
+        if self.changes_order and self.requires_verification_for(order) and is_high_value(order):
             dispatcher.utter_message(
                 text=f"Order #{order.number} is worth {money(order.total, order.currency)}, so a person from our team "
                 "will take care of this for you, to be sure it's done right. I'm passing you over now."

@@ -250,6 +250,7 @@ class ShopApiServer:
                 "GET": lambda body: self._refunds(number),
             },
             ("invoice",): {"GET": lambda body: self._invoice(number)},
+            ("refund-quote",): {"GET": lambda body: self._refund_quote(number)},
         }
         return routes.get(rest)
 
@@ -282,6 +283,9 @@ class ShopApiServer:
 
     async def _refunds(self, number: str) -> tuple[int, Any]:
         return 200, {"refunds": [to_json(r) for r in await self.sql.refunds_for(number)]}
+
+    async def _refund_quote(self, number: str) -> tuple[int, Any]:
+        return 200, {"amount": str(await self.sql.refund_quote(number))}
 
     async def _find_invoice(self, invoice_number: str) -> tuple[int, Any]:
         invoice = await self.sql.find_invoice(invoice_number)

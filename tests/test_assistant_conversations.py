@@ -95,12 +95,21 @@ def test_changing_the_address_before_shipping_is_confirmed_and_stored(assistant,
     assert asyncio.run(assistant_shop.get_order("00012345")).shipping_address == address
 
 
-def test_a_refund_is_opened_and_then_followed(assistant, assistant_shop):
-    _, opened, followed = chat(
-        assistant, "I want a refund for order 00054321", "anna.freeman@example.com", "where is my refund?"
+def test_a_refund_is_asked_first_a_no_moves_no_money_a_yes_opens_it_and_it_is_followed(assistant, assistant_shop):
+    _, question, declined, asked_again, opened, followed = chat(
+        assistant,
+        "I want a refund for order 00054321",
+        "anna.freeman@example.com",
+        "no",
+        "I want a refund for order 00054321",
+        "yes",
+        "where is my refund?",
     )
+    for asked in (question, asked_again):
+        assert "Shall I refund" in texts(asked) and "Yes, refund it" in str(asked)
+    assert "haven't opened a refund" in texts(declined)
     refunds = asyncio.run(assistant_shop.refunds_for("00054321"))
-    assert refunds and refunds[0].status == RefundStatus.REQUESTED
+    assert len(refunds) == 1 and refunds[0].status == RefundStatus.REQUESTED
     assert refunds[0].refund_id in texts(opened)
     assert refunds[0].refund_id in texts(followed)
 

@@ -163,6 +163,22 @@ def test_refunds_the_shop_forbids_are_refused(shop_api: ShopApiServer) -> None:
     assert len(on_shop(shop_api, lambda shop: shop.refunds_for(RETURNED_WITH_OPEN_REFUND))) == 1
 
 
+def test_a_refund_quote_is_what_a_refund_would_be_and_moves_no_money(shop_api: ShopApiServer) -> None:
+    order = in_database(shop_api, lambda sql: sql.get_order(DELIVERED))
+    assert order is not None
+
+    assert on_shop(shop_api, lambda shop: shop.refund_quote(DELIVERED)) == order.total
+    assert in_database(shop_api, lambda sql: sql.refunds_for(DELIVERED)) == []
+    with pytest.raises(ActionRefused) as in_transit:
+        on_shop(shop_api, lambda shop: shop.refund_quote(SHIPPED))
+    with pytest.raises(ActionRefused) as already_open:
+        on_shop(shop_api, lambda shop: shop.refund_quote(RETURNED_WITH_OPEN_REFUND))
+    with pytest.raises(OrderNotFound):
+        on_shop(shop_api, lambda shop: shop.refund_quote(UNKNOWN))
+
+    assert (in_transit.value.code, already_open.value.code) == ("in_transit", "refund_open")
+
+
 def test_an_invoice_comes_with_its_link_and_missing_ones_are_told_apart(shop_api: ShopApiServer) -> None:
     invoice = on_shop(shop_api, lambda shop: shop.get_invoice(SHIPPED))
 

@@ -1,17 +1,48 @@
-"""Refunds: eligibility from the order's state, a refund really opened, and following an existing one."""
+"""Refunds: eligibility from the order's state, the customer's informed yes, a refund really opened, and following
+an existing one."""
 
 from __future__ import annotations
 
 import asyncio
 
 from actions.orders.order_system import RefundStatus
-from actions.refunds import ActionRequestRefund, ActionTrackRefund
-from tests.trackers import make_tracker, run_action, texts
+from actions.refunds import ActionAskRefundConfirmed, ActionRequestRefund, ActionTrackRefund, ValidateRefundForm
+from tests.trackers import make_tracker, run_action, slot_events, texts
 
 
-def request(number, customer):
-    slots = {"order_id": number, "verified_customer_id": customer}
+def request(number, customer, confirmed=True):
+    slots = {"order_id": number, "verified_customer_id": customer, "refund_confirmed": confirmed}
     return run_action(ActionRequestRefund(), make_tracker("refund please", "get_refund", slots=slots))
+
+
+def test_the_question_names_the_items_the_amount_and_where_the_money_goes_and_moves_none(shop):
+    order = asyncio.run(shop.get_order("00054321"))
+    assert order is not None
+    slots = {"order_id": "00054321", "verified_customer_id": "C0001", "requested_slot": "refund_confirmed"}
+    messages, _ = run_action(ActionAskRefundConfirmed(), make_tracker("refund", "get_refund", slots=slots))
+    question = texts(messages)
+    assert all(item.name in question for item in order.items)
+    assert f"{order.total:,.2f}" in question and order.payment_method in question
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/affirm", "/deny"]
+    assert asyncio.run(shop.refunds_for("00054321")) == []
+
+
+def test_no_refund_is_opened_without_the_customers_yes(shop):
+    for answer in (False, None):
+        messages, _ = request("00054321", "C0001", confirmed=answer)
+        assert "haven't opened a refund" in texts(messages)
+    assert asyncio.run(shop.refunds_for("00054321")) == []
+
+
+def test_the_yes_is_asked_only_for_a_refund_the_shop_would_make(shop):
+    def next_slot(number, email):
+        slots = {"order_id": number, "email": email, "requested_slot": "email"}
+        tracker = make_tracker(email, "inform", slots=slots, active_loop="refund_form", candidates={"email": email})
+        return slot_events(run_action(ValidateRefundForm(), tracker)[1]).get("requested_slot", "asked by Rasa")
+
+    assert next_slot("00054321", "anna.freeman@example.com") == "refund_confirmed"
+    assert next_slot("00123842", "anna.freeman@example.com") is None, "on its way: the form ends and says why"
+    assert next_slot("00500500", "anna.freeman@example.com") is None, "worth €899: a person does it"
 
 
 def test_a_delivered_order_gets_a_refund_opened(shop):

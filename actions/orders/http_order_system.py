@@ -15,6 +15,7 @@ machine-readable (e.g. "already_shipped"), `message` may be shown to a customer.
     POST /orders/{number}/refunds            {"reason", "actor", "amount": "12.50" | null}
                                              -> 201 Refund | 404 | 409 error
     GET  /orders/{number}/refunds            -> 200 {"refunds": [Refund, ...]} (newest first) | 404
+    GET  /orders/{number}/refund-quote       -> 200 {"amount": "12.50"} (a whole refund now) | 404 | 409 error
     GET  /orders/{number}/invoice            -> 200 Invoice
                                              | 404 {"error": {"code": "no_order"}}   (no such order)
                                              | 404 {"error": {"code": "no_invoice"}} (none issued yet)
@@ -141,6 +142,10 @@ class HttpOrderSystem(OrderSystem):
         body = {"reason": reason, "actor": actor, "amount": None if amount is None else str(amount)}
         answer = await self._call("POST", _order_path(number, "refunds"), body)
         return _result(answer, refund_from_dict, number)
+
+    async def refund_quote(self, number: str) -> Decimal:
+        answer = await self._call("GET", _order_path(number, "refund-quote"))
+        return _result(answer, lambda data: Decimal(str(data["amount"])), number)
 
     async def refunds_for(self, number: str) -> list[Refund]:
         answer = await self._call("GET", _order_path(number, "refunds"))

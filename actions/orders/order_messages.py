@@ -105,6 +105,21 @@ def cancellation_question(order: Order) -> str:
     return f"{status_sentence(order)} {fee} Shall I cancel {order_label(order)}?"
 
 
+def refund_question(order: Order, amount: Decimal) -> str:
+    """What a refund would return, and where to, asked before any money moves."""
+    items = ", ".join(f"{i.quantity} × {i.name}" for i in order.items)
+    left = (
+        ""
+        if amount == order.total
+        else f" (what is left of {money(order.total, order.currency)} after earlier refunds)"
+    )
+    return (
+        f"{order_label(order).capitalize()} holds {items}. Shall I refund {money(amount, order.currency)}{left} to "
+        f"your {order.payment_method}? If there's an item to send back, you'll get a free return label by email, "
+        "and the money arrives within 5 working days of us receiving it."
+    )
+
+
 def refund_sentence(refund: Refund, currency: str, today: dt.date | None = None) -> str:
     amount = money(refund.amount, currency)
     if refund.status == RefundStatus.PAID:

@@ -281,6 +281,11 @@ class OrderSystem(abc.ABC):
         """Open a refund (the whole remaining amount when `amount` is None) if the order's state allows."""
 
     @abc.abstractmethod
+    async def refund_quote(self, number: str) -> Decimal:
+        """What a refund of the whole order would be now (what is left after earlier refunds), or the
+        `ActionRefused` that `request_refund` would raise: the customer confirms the amount before money moves."""
+
+    @abc.abstractmethod
     async def refunds_for(self, number: str) -> list[Refund]:
         """Refunds of an order, newest first."""
 

@@ -136,6 +136,14 @@ class SqlOrderSystem(OrderSystem):
 
         return await self._run(refund)
 
+    async def refund_quote(self, number: str) -> Decimal:
+        def quote(conn: Connection) -> Decimal:
+            order = self._require_order(conn, number)
+            self._check_refundable(conn, order)
+            return (order.total - self._refunded_total(conn, number)).quantize(CENT)
+
+        return await self._run(quote)
+
     async def refunds_for(self, number: str) -> list[Refund]:
         def load(conn: Connection) -> list[Refund]:
             self._require_order(conn, number)
