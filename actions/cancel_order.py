@@ -10,10 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.human_offer import offer_person
-from actions.order_form import OrderFormValidation
+from actions.order_form import OrderFormValidation, order_in_slot
 from actions.order_task import OrderTaskAction
 from actions.orders.order_messages import cancellation_question, money, order_label, return_path
-from actions.orders.order_number import order_number_from
 from actions.orders.order_system import ActionRefused, Order, OrderStatus, OrderSystemUnavailable
 from actions.orders.order_system_provider import order_system
 
@@ -45,8 +44,7 @@ class ActionAskCancelConfirmed(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
-            number = order_number_from(tracker.get_slot("order_id"))
-            order = await order_system().get_order(number) if number else None
+            order = await order_in_slot(tracker)
         except OrderSystemUnavailable:
             order = None
         if order is None:

@@ -9,10 +9,10 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.order_form import order_in_slot
 from actions.orders.order_messages import money, order_label
-from actions.orders.order_number import order_number_from
 from actions.orders.order_system import OrderSystemUnavailable
-from actions.orders.order_system_provider import order_system, settings
+from actions.orders.order_system_provider import settings
 
 logger = logging.getLogger(__name__)
 
@@ -33,13 +33,11 @@ class ActionExplainCancellationFee(Action):
             f"the cancellation fee is {money(fee, 'EUR')} (or the same in your currency). After it has shipped "
             "it can't be cancelled, but you can return it within 30 days for a full refund."
         )
-        number = order_number_from(tracker.get_slot("order_id"))
         order = None
-        if number:
-            try:
-                order = await order_system().get_order(number)
-            except OrderSystemUnavailable as exc:
-                logger.warning("conversation=%s fee lookup failed: %s", tracker.sender_id, exc)
+        try:
+            order = await order_in_slot(tracker)
+        except OrderSystemUnavailable as exc:
+            logger.warning("conversation=%s fee lookup failed: %s", tracker.sender_id, exc)
         if order is not None:
             if order.can_be_cancelled:
                 rule += (

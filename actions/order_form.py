@@ -157,6 +157,12 @@ class OrderFormValidation(FormValidationAction):
         return order
 
 
+async def order_in_slot(tracker: Tracker) -> Order | None:
+    """The order the `order_id` slot names, or None when it names none (raises `OrderSystemUnavailable`)."""
+    number = order_number_from(tracker.get_slot("order_id"))
+    return await order_system().get_order(number) if number else None
+
+
 def _value_before_latest_message(tracker: Tracker, slot: str) -> Any:
     """The slot's value before the latest message: a number inside an answer to another question (a house
     number in an address) must not replace the order the form is about."""

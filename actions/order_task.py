@@ -17,11 +17,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.human_offer import offer_person
-from actions.order_form import MAX_ATTEMPTS
+from actions.order_form import MAX_ATTEMPTS, order_in_slot
 from actions.orders.order_messages import money
-from actions.orders.order_number import order_number_from
 from actions.orders.order_system import Order, OrderNotFound, OrderSystemUnavailable
-from actions.orders.order_system_provider import order_system, settings
+from actions.orders.order_system_provider import settings
 from actions.orders.verification_attempts import verification_attempts
 from actions.verification import email_matches, is_verified_for
 from bot.domain.escalation import rules_for
@@ -92,8 +91,7 @@ class OrderTaskAction(Action, abc.ABC):
     async def _run(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         if tracker.get_slot("order_system_down"):
             return apologise_order_system_down(dispatcher)
-        number = order_number_from(tracker.get_slot("order_id"))
-        order = await order_system().get_order(number) if number else None
+        order = await order_in_slot(tracker)
         if order is None:
             if int(tracker.get_slot("order_lookup_failures") or 0) >= MAX_ATTEMPTS:
                 dispatcher.utter_message(

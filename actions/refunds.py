@@ -9,10 +9,9 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.order_form import OrderFormValidation
+from actions.order_form import OrderFormValidation, order_in_slot
 from actions.order_task import OrderTaskAction, is_high_value
 from actions.orders.order_messages import money, order_label, refund_question, refund_sentence
-from actions.orders.order_number import order_number_from
 from actions.orders.order_system import ActionRefused, Order, OrderSystemUnavailable
 from actions.orders.order_system_provider import order_system
 
@@ -71,9 +70,8 @@ class ActionAskRefundConfirmed(Action):
         return "action_ask_refund_confirmed"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        number = order_number_from(tracker.get_slot("order_id"))
         try:
-            order = await order_system().get_order(number) if number else None
+            order = await order_in_slot(tracker)
             amount = await order_system().refund_quote(order.number) if order else None
         except (OrderSystemUnavailable, ActionRefused):
             order, amount = None, None

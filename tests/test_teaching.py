@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.rasa import warm_start
 from tests.hub_clients import CustomerClient, reload_model
 from tests.rasa_stack import MODEL, PROJECT_ROOT, TOKEN, VENV_BIN, RasaStack, api_headers
 
@@ -56,8 +57,9 @@ def taught(tmp_path_factory) -> dict[str, object]:
     (root / "tests").mkdir()
     shutil.copy(PROJECT_ROOT / "tests" / "test_stories.yml", root / "tests" / "test_stories.yml")
     # The trainer's project has been trained before (`make run` did it): its last weights are the warm start.
-    if (PROJECT_ROOT / ".rasa" / "frontline-warm").is_dir():
-        shutil.copytree(PROJECT_ROOT / ".rasa" / "frontline-warm", root / ".rasa" / "frontline-warm")
+    warm = warm_start.location()
+    if not warm.is_absolute() and (PROJECT_ROOT / warm).is_dir():
+        shutil.copytree(PROJECT_ROOT / warm, root / warm)
     saved = time.monotonic()
     follow_the_guide(root)
     run_in(root, str(VENV_BIN / "rasa"), "data", "validate", "--fail-on-warnings", timeout=300)

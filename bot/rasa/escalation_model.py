@@ -25,6 +25,7 @@ from sklearn.linear_model import LogisticRegression
 
 from bot.domain.emotion import EmotionScorer
 from bot.rasa.escalation_examples import EMOTIONS, STRENGTHS, TOPICS, Example
+from bot.rasa.linear import class_rows, softmax
 from bot.rasa.sentence_vectors import Array, SentenceVectors
 
 HASHED_FEATURES = 2**16
@@ -207,21 +208,11 @@ def _fit(
         else:
             model.coef_, model.intercept_ = weights[present].astype(np.float64), bias[present].astype(np.float64)
     model.fit(features, target)
-    weights, bias = model.coef_.astype(np.float32), model.intercept_.astype(np.float32)
-    if len(model.classes_) == 2:
-        weights, bias = np.vstack([-weights, weights]) / 2, np.concatenate([-bias, bias]) / 2
+    weights, bias = class_rows(model)
     full_weights = np.zeros((classes, features.shape[1]), np.float32)
     full_bias = np.full(classes, ABSENT, np.float32)
     full_weights[model.classes_], full_bias[model.classes_] = weights, bias
     return full_weights, full_bias
-
-
-def softmax(logits: Array) -> Array:
-    """Each row's logits as probabilities (shifted first, so large logits cannot overflow)."""
-    logits = logits - logits.max(axis=1, keepdims=True)
-    exp = np.exp(logits)
-    shares: Array = exp / exp.sum(axis=1, keepdims=True)
-    return shares
 
 
 def routine_examples(intent_examples: Sequence[tuple[str, str]], skip_intents: set[str]) -> list[Example]:

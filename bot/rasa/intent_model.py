@@ -20,7 +20,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from bot.rasa.escalation_model import softmax
+from bot.rasa.linear import class_rows, softmax
 from bot.rasa.sentence_vectors import Array, SentenceVectors
 
 MAX_CHARS = 2000
@@ -92,9 +92,7 @@ class IntentModel:
         if start is not None and len(labels) > 2 and start._settings == dict(settings):
             classifier.coef_, classifier.intercept_ = start._weights_for(model._columns(), labels)
         classifier.fit(model._features(texts), list(intents))
-        weights, bias = classifier.coef_.astype(np.float32), classifier.intercept_.astype(np.float32)
-        if len(classifier.classes_) == 2:
-            weights, bias = np.vstack([-weights, weights]) / 2, np.concatenate([-bias, bias]) / 2
+        weights, bias = class_rows(classifier)
         return cls(vectors, vectorizers, [str(c) for c in classifier.classes_], weights, bias, settings)
 
     def _columns(self) -> list[str]:

@@ -24,9 +24,14 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def _folder(name: str) -> Path:
+def location() -> Path:
+    """Where the weights are kept: beside Rasa's cache, relative to the project when Rasa's is."""
     cache: Path = LocalTrainingCache._get_cache_location()
-    return cache.parent / "frontline-warm" / name
+    return cache.parent / "frontline-warm"
+
+
+def _folder(name: str) -> Path:
+    return location() / name
 
 
 def previous(name: str, load: Callable[[Path], T]) -> T | None:
