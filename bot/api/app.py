@@ -30,6 +30,7 @@ from bot.core.rasa_servers import connect_rasa
 from bot.core.review_inbox import ReviewInbox
 from bot.core.service_report import ServiceReport
 from bot.core.settings import HubSettings
+from bot.domain.intent_titles import IntentTitles
 from bot.domain.production_guard import DEMO_PASSWORD
 from bot.store.agents import AgentError, AgentStore
 from bot.store.canned_replies import CannedReplies
@@ -66,6 +67,7 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub",
     app.config.REQUEST_MAX_SIZE = settings.max_frame_bytes
     app.config.WEBSOCKET_PING_INTERVAL = 20
     app.ctx.settings = settings
+    app.ctx.intent_titles = IntentTitles.load(settings.project_dir)
 
     @app.before_server_start
     async def start(app: Sanic, _loop: object) -> None:

@@ -117,6 +117,7 @@ async def me(request: Request) -> HTTPResponse:
         {
             "agent": request.ctx.agent.to_json(),
             "limits": {"max_message_chars": settings.max_message_chars, "max_note_chars": MAX_NOTE_CHARS},
+            "intent_titles": request.app.ctx.intent_titles.to_json(),
         }
         | {"order_limits": await request.app.ctx.order_desk.allowance(request.ctx.agent, None, None)}
     )

@@ -13,6 +13,7 @@
 import { api, onSessionEnded } from "./api.js";
 import { $ } from "./dom.js";
 import { resetInsight, setupInsight } from "./insight/insight.js";
+import { setIntentTitles } from "./intent-titles.js";
 import { startLive, stopLive } from "./live.js";
 import { resetReview, setupReview } from "./review/review.js";
 import { currentAgent, signIn, signOut } from "./session.js";
@@ -40,7 +41,7 @@ function boot() {
 function checkSession() {
   api("GET", "/api/me")
     .then(function (data) {
-      showApp(data.agent, data.limits);
+      showApp(data.agent, data.limits, data.intent_titles);
     })
     .catch(function (error) {
       if (error.status === 401) {
@@ -78,7 +79,7 @@ function onLogin(event) {
     .then(function (data) {
       $("login-password").value = "";
       return withLimits(data).then(function (me) {
-        showApp(me.agent || data.agent, me.limits);
+        showApp(me.agent || data.agent, me.limits, me.intent_titles);
       });
     })
     .catch(function (failure) {
@@ -104,8 +105,9 @@ function onLogout() {
     });
 }
 
-function showApp(agent, limits) {
+function showApp(agent, limits, titles) {
   signIn(agent, limits);
+  setIntentTitles(titles);
   $("boot").hidden = true;
   $("login").hidden = true;
   $("app").hidden = false;
