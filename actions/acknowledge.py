@@ -13,6 +13,8 @@ from rasa_sdk.events import ActionReverted, EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.human_offer import PERSON_BUTTON
+
 NAME = "action_acknowledge_feelings"
 LINES = {
     "frustration": (
@@ -44,7 +46,6 @@ PERSON_HINTS = (
     " You can talk to a person any time, too.",
     " A person from our team is one tap away if you prefer.",
 )
-PERSON_BUTTON = {"title": "Talk to a person", "payload": "/contact_human_agent"}
 
 
 class ActionAcknowledgeFeelings(Action):

@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.human_offer import offer_person
+from actions.human_offer import PERSON_BUTTON, offer_person
 from actions.order_form import OrderFormValidation, order_in_slot
 from actions.order_task import OrderTaskAction
 from actions.orders.order_messages import cancellation_question, money, order_label, return_path
@@ -24,7 +24,7 @@ CONFIRM_BUTTONS = [
 ]
 RETURN_BUTTONS = [
     {"title": "Refund policy", "payload": "/check_refund_policy"},
-    {"title": "Talk to a person", "payload": "/contact_human_agent"},
+    PERSON_BUTTON,
 ]
 
 

@@ -12,6 +12,8 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+PERSON_BUTTON = {"title": "Talk to a person", "payload": "/contact_human_agent"}
+"""The button every message that mentions a person carries, so a person is one tap away, never a sentence away."""
 YES_NO_BUTTONS = [
     {"title": "Yes, a person please", "payload": "/affirm"},
     {"title": "No, thanks", "payload": "/deny"},

@@ -32,6 +32,8 @@ TASK_SLOTS = (
     "email_failures",
     "order_system_down",
     "cancel_confirmed",
+    "product",
+    "refund_items",
     "refund_confirmed",
     "shipping_address",
     "address_confirmed",

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.human_offer import PERSON_BUTTON
 from actions.order_form import OrderFormValidation, order_in_slot
 from actions.order_task import OrderTaskAction, is_high_value
-from actions.orders.order_messages import money, order_label, refund_question, refund_sentence
-from actions.orders.order_system import ActionRefused, Order, OrderSystemUnavailable
+from actions.orders.order_messages import (
+    item_list,
+    money,
+    not_in_order_question,
+    order_label,
+    refund_question,
+    refund_sentence,
+)
+from actions.orders.order_system import ActionRefused, Order, OrderItem, OrderSystemUnavailable
 from actions.orders.order_system_provider import order_system
+from actions.orders.refund_items import RefundChoice, choose, decode, encode, items_amount
 
 logger = logging.getLogger(__name__)
 
-PERSON_BUTTON = {"title": "Talk to a person", "payload": "/contact_human_agent"}
 CONFIRM_BUTTONS = [
     {"title": "Yes, refund it", "payload": "/affirm"},
     {"title": "No, leave it", "payload": "/deny"},
@@ -54,13 +64,69 @@ class ValidateRefundForm(OrderFormValidation):
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
-        """The customer's yes is asked only for a refund the bot would make: a refusal is said at once, and a
-        high-value order goes to a person without the question."""
+        """Which items and the customer's yes are asked only for a refund the bot would make: a refusal is said
+        at once, and a high-value order goes to a person without the questions."""
         slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
         order = await self._order(tracker) if "refund_confirmed" in slots else None
         if order is None or (not is_high_value(order) and await _refusal(order) is None):
             return slots
-        return [slot for slot in slots if slot != "refund_confirmed"]
+        return [slot for slot in slots if slot not in ("refund_items", "refund_confirmed")]
+
+    async def extract_refund_items(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The items the customer named, resolved against the order: the `product` entities of this request, or
+        else the words of the message that asked for the refund. Something named that the order does not hold
+        leaves the slot empty, so the form asks which item. Asked which (or asked to confirm), the answer is read
+        from its entities or, failing those, its words: "just the pillow" changes what is refunded."""
+        requested = tracker.get_slot("requested_slot")
+        if tracker.get_slot("refund_items") is not None and requested != "refund_confirmed":
+            return {}
+        order = await self._order(tracker)
+        if order is None:
+            return {}
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        answer = _named_in_latest(tracker) or [tracker.latest_message.get("text") or ""]
+        if requested == "refund_items":
+            if intent in NOT_AN_ANSWER:
+                return {}
+            choice = choose(answer, order)
+            return {"refund_items": None if choice.not_in_order else encode(choice)}
+        if requested == "refund_confirmed":
+            if intent in NOT_AN_ANSWER or intent in ("affirm", "deny"):
+                return {}
+            choice = choose(answer, order)
+            changed = choice.items and not choice.not_in_order and encode(choice) != tracker.get_slot("refund_items")
+            return {"refund_items": encode(choice)} if changed else {}
+        named = tracker.get_slot("product") or []
+        choice = choose(named, order) if named else choose([_request_text(tracker)], order)
+        if not named and choice.not_in_order:
+            choice = RefundChoice()
+        return {} if choice.not_in_order else {"refund_items": encode(choice)}
+
+
+class ActionAskRefundItems(Action):
+    """Says plainly that the order does not hold what the customer named, and offers its items to choose from."""
+
+    def name(self) -> str:
+        return "action_ask_refund_items"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        order = await order_in_slot(tracker)
+        if order is None:
+            dispatcher.utter_message(text="Which item would you like refunded?", buttons=[PERSON_BUTTON])
+            return []
+        missing = choose(tracker.get_slot("product") or [], order).not_in_order
+        text = (
+            not_in_order_question(order, missing)
+            if missing and tracker.get_slot("requested_slot") != "refund_items"
+            else f"Sorry, I didn't catch which. {order_label(order).capitalize()} holds {item_list(order.items)}. "
+            "Which would you like refunded?"
+        )
+        buttons = [_item_button(item) for item in order.items[:MAX_ITEM_BUTTONS]]
+        buttons += [{"title": "The whole order", "payload": _inform_product("the whole order")}, PERSON_BUTTON]
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return []
 
 
 class ActionAskRefundConfirmed(Action):
@@ -77,8 +143,10 @@ class ActionAskRefundConfirmed(Action):
             order, amount = None, None
         if order is None or amount is None:
             dispatcher.utter_message(text="Shall I open the refund?", buttons=CONFIRM_BUTTONS)
-        else:
-            dispatcher.utter_message(text=refund_question(order, amount), buttons=CONFIRM_BUTTONS)
+            return []
+        items = decode(tracker.get_slot("refund_items"), order)
+        text = refund_question(order, items_amount(items, amount), items)
+        dispatcher.utter_message(text=text, buttons=CONFIRM_BUTTONS)
         return []
 
 
@@ -102,16 +170,18 @@ class ActionRequestRefund(OrderTaskAction):
                 return _say_refused(dispatcher, tracker, order, refused)
             dispatcher.utter_message(text=f"Alright, I haven't opened a refund: {order_label(order)} stays as it is.")
             return []
+        items = decode(tracker.get_slot("refund_items"), order)
         try:
-            refund = await order_system().request_refund(
-                order.number, "requested by the customer in chat", "customer (chat)"
-            )
+            amount = None if not items else items_amount(items, await order_system().refund_quote(order.number))
+            reason = "requested by the customer in chat" + (f": {item_list(items)}" if items else "")
+            refund = await order_system().request_refund(order.number, reason, "customer (chat)", amount)
         except ActionRefused as refused:
             return _say_refused(dispatcher, tracker, order, refused)
         dispatcher.utter_message(
             text=f"I've opened refund {refund.refund_id} for {money(refund.amount, order.currency)} on "
-            f"{order_label(order)}. If there's an item to send back, you'll get a free return label by email. "
-            f"The money goes back to your {order.payment_method} within 5 working days of us receiving it."
+            f"{order_label(order)}{' (' + item_list(items) + ')' if items else ''}. If there's an item to send back, "
+            f"you'll get a free return label by email. The money goes back to your {order.payment_method} within "
+            "5 working days of us receiving it."
         )
         return []
 
@@ -152,3 +222,33 @@ def _say_refused(
         text=text.format(label=order_label(order).capitalize(), message=refused.message), buttons=buttons
     )
     return []
+
+
+NOT_AN_ANSWER = frozenset({"contact_human_agent", "contact_customer_service", "complaint", "deny", "goodbye"})
+"""Intents that, asked which item, mean something else: the form lets the rules answer them."""
+MAX_ITEM_BUTTONS = 6
+"""An order with more items than this is answered in words; a wall of buttons helps nobody on a phone."""
+
+
+def _named_in_latest(tracker: Tracker) -> list[str]:
+    return [str(e.get("value")) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "product"]
+
+
+def _request_text(tracker: Tracker) -> str:
+    """What the customer wrote when asking for this refund (the latest `get_refund` message)."""
+    for event in reversed(tracker.events):
+        if (
+            event.get("event") == "user"
+            and (event.get("parse_data") or {}).get("intent", {}).get("name") == "get_refund"
+        ):
+            return str(event.get("text") or "")
+    return ""
+
+
+def _inform_product(name: str) -> str:
+    """A button's payload that names one thing, as if the customer had typed it (JSON keeps quotes safe)."""
+    return "/inform" + json.dumps({"product": name})
+
+
+def _item_button(item: OrderItem) -> dict[str, str]:
+    return {"title": item.name, "payload": _inform_product(item.name)}

@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.human_offer import offer_person
+from actions.human_offer import PERSON_BUTTON, offer_person
 from actions.order_form import OrderFormValidation
 from actions.order_task import OrderTaskAction
 from actions.orders.order_messages import order_label
@@ -103,7 +103,7 @@ class ActionChangeAddress(OrderTaskAction):
                 text=f"{order_label(order).capitalize()} has already left our warehouse ({order.status.label}), so "
                 f"I can't change its address any more. You can ask{carrier} to redirect it or hold it at a pick-up "
                 "point using the tracking link in your shipping email, or a person from our team can help.",
-                buttons=[{"title": "Talk to a person", "payload": "/contact_human_agent"}],
+                buttons=[PERSON_BUTTON],
             )
             return []
         address = tracker.get_slot("shipping_address")

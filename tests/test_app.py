@@ -28,6 +28,15 @@ def test_pages_are_served_with_a_content_security_policy(hub):
         assert response.headers["x-content-type-options"] == "nosniff"
 
 
+def test_the_widgets_files_load_on_a_shops_own_domain(hub):
+    """The widget is ES modules: a page on another origin may load them only with CORS."""
+    for path in ("/static/widget.js", "/static/widget/main.js"):
+        response = httpx.get(f"{hub.hub_url}{path}", headers={"Origin": "https://shop.example"})
+        assert response.status_code == 200, path
+        assert response.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-origin" not in httpx.get(f"{hub.hub_url}/api/me").headers
+
+
 def test_unknown_paths_are_a_json_404(hub):
     response = httpx.get(f"{hub.hub_url}/nothing-here")
     assert response.status_code == 404 and response.json()["error"]["code"] == "http_404"

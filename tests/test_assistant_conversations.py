@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 import time
 
 import pytest
+import sqlalchemy as sa
 
-from actions.orders.order_system import OrderStatus, RefundStatus
+from actions.orders import shop_schema as shop
+from actions.orders.order_system import Order, OrderStatus, RefundStatus
 from tests.rasa_stack import RasaStack, new_sender
 
 
@@ -112,6 +116,64 @@ def test_a_refund_is_asked_first_a_no_moves_no_money_a_yes_opens_it_and_it_is_fo
     assert len(refunds) == 1 and refunds[0].status == RefundStatus.REQUESTED
     assert refunds[0].refund_id in texts(opened)
     assert refunds[0].refund_id in texts(followed)
+
+
+def refundable_orders_of_several_items(assistant: RasaStack, system) -> list[tuple[Order, str]]:
+    """Delivered within the return window, two or more items, no refund yet: (order, its customer's email)."""
+    engine = sa.create_engine(f"sqlite:///{assistant.shop_db}")
+    since = dt.datetime.now() - dt.timedelta(days=25)
+    query = (
+        sa.select(shop.orders.c.number, shop.customers.c.email)
+        .join(shop.customers, shop.customers.c.id == shop.orders.c.customer_id)
+        .where(shop.orders.c.status == OrderStatus.DELIVERED.value, shop.orders.c.delivered_at > since)
+        .where(~sa.exists().where(shop.refunds.c.order_number == shop.orders.c.number))
+        .order_by(shop.orders.c.number)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    engine.dispose()
+    orders = [(asyncio.run(system.get_order(number)), email) for number, email in rows if number != "00054321"]
+    return [(order, email) for order, email in orders if len(order.items) >= 2 and order.total < 300]
+
+
+def test_a_refund_for_something_the_order_does_not_hold_says_so_and_refunds_just_the_item_chosen(
+    assistant, assistant_shop
+):
+    order, email = next(
+        (o, e)
+        for o, e in refundable_orders_of_several_items(assistant, assistant_shop)
+        if not any("earbud" in item.name.lower() for item in o.items)
+    )
+    chosen = order.items[-1]
+    _, not_in_order, question, opened = chat(
+        assistant,
+        f"I'd like a refund for order {order.number}, the earbuds stopped working",
+        email,
+        "/inform" + json.dumps({"product": chosen.name}),
+        "yes",
+    )
+    assert "can't see “earbuds”" in texts(not_in_order)
+    titles = [b["title"] for reply in not_in_order for b in reply.get("buttons") or []]
+    assert titles[: len(order.items)] == [item.name for item in order.items]
+    amount = chosen.unit_price * chosen.quantity
+    assert chosen.name in texts(question) and f"{amount:,.2f}" in texts(question)
+    assert all(item.name not in texts(question) for item in order.items[:-1])
+    refunds = asyncio.run(assistant_shop.refunds_for(order.number))
+    assert [r.amount for r in refunds] == [amount]
+    assert refunds[0].refund_id in texts(opened)
+
+
+def test_a_refund_of_an_item_named_in_the_first_message_asks_for_just_that_item(assistant, assistant_shop):
+    order, email = refundable_orders_of_several_items(assistant, assistant_shop)[-1]
+    item = order.items[0]
+    _, question, declined = chat(
+        assistant, f"please refund the {item.name.lower()} from order {order.number}", email, "no"
+    )
+    amount = item.unit_price * item.quantity
+    assert item.name in texts(question) and f"{amount:,.2f}" in texts(question), texts(question)
+    assert all(other.name not in texts(question) for other in order.items[1:])
+    assert "haven't opened a refund" in texts(declined)
+    assert asyncio.run(assistant_shop.refunds_for(order.number)) == []
 
 
 def test_an_invoice_link_comes_from_the_order_system(assistant):

@@ -6,7 +6,13 @@ from __future__ import annotations
 import asyncio
 
 from actions.orders.order_system import RefundStatus
-from actions.refunds import ActionAskRefundConfirmed, ActionRequestRefund, ActionTrackRefund, ValidateRefundForm
+from actions.refunds import (
+    ActionAskRefundConfirmed,
+    ActionAskRefundItems,
+    ActionRequestRefund,
+    ActionTrackRefund,
+    ValidateRefundForm,
+)
 from tests.trackers import make_tracker, run_action, slot_events, texts
 
 
@@ -85,3 +91,72 @@ def test_tracking_without_a_refund_offers_to_request_one(shop):
     slots = {"order_id": "00054321", "verified_customer_id": "C0001"}
     messages, _ = run_action(ActionTrackRefund(), make_tracker("where is my refund", "track_refund", slots=slots))
     assert "can't see a refund" in texts(messages)
+
+
+def ask_items(named, answer=None):
+    """The refund form after the email, when the customer named `named`; `answer` is their reply to "which?"."""
+    slots = {"order_id": "00054321", "verified_customer_id": "C0001", "product": named}
+    if answer is None:
+        tracker = make_tracker("anna.freeman@example.com", "inform", slots=slots, active_loop="refund_form")
+    else:
+        slots["requested_slot"] = "refund_items"
+        tracker = make_tracker(answer, "inform", slots=slots, active_loop="refund_form")
+    return slot_events(run_action(ValidateRefundForm(), tracker)[1])
+
+
+def test_naming_an_item_of_the_order_asks_to_refund_just_that_item(shop):
+    order = asyncio.run(shop.get_order("00054321"))
+    item = order.items[0]
+    assert len(order.items) > 1, "the demo order must hold several items for this test to mean anything"
+    chosen = ask_items([item.name.split()[-1]])["refund_items"]
+    assert chosen == item.sku
+    slots = {"order_id": "00054321", "verified_customer_id": "C0001", "refund_items": chosen}
+    messages, _ = run_action(ActionAskRefundConfirmed(), make_tracker("refund", "get_refund", slots=slots))
+    question = texts(messages)
+    assert item.name in question and f"{item.unit_price * item.quantity:,.2f}" in question
+    assert all(other.name not in question for other in order.items[1:])
+
+    slots["refund_confirmed"] = True
+    messages, _ = run_action(ActionRequestRefund(), make_tracker("yes", "affirm", slots=slots))
+    refunds = asyncio.run(shop.refunds_for("00054321"))
+    assert [r.amount for r in refunds] == [item.unit_price * item.quantity]
+    assert item.name in refunds[0].reason and item.name in texts(messages)
+
+
+def test_an_item_not_in_the_order_is_said_plainly_and_the_items_offered(shop):
+    order = asyncio.run(shop.get_order("00054321"))
+    assert "refund_items" not in ask_items(["hovercraft"]), "nothing is chosen for the customer"
+    slots = {"order_id": "00054321", "verified_customer_id": "C0001", "product": ["hovercraft"]}
+    messages, _ = run_action(ActionAskRefundItems(), make_tracker("x", "inform", slots=slots))
+    assert "can't see “hovercraft” in order #00054321" in texts(messages)
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert titles == [i.name for i in order.items] + ["The whole order", "Talk to a person"]
+    assert asyncio.run(shop.refunds_for("00054321")) == []
+
+
+def test_the_answer_to_which_item_is_read_from_its_words(shop):
+    order = asyncio.run(shop.get_order("00054321"))
+    item = order.items[-1]
+    assert ask_items(["hovercraft"], answer=f"oh sorry, the {item.name.lower()}")["refund_items"] == item.sku
+    assert ask_items(["hovercraft"], answer="the whole order then")["refund_items"] == "all"
+    assert ask_items(["hovercraft"], answer="a pony")["refund_items"] is None, "asked again"
+
+
+def test_an_item_named_in_words_the_nlu_did_not_mark_is_still_found(shop):
+    order = asyncio.run(shop.get_order("00054321"))
+    item = order.items[1]
+    slots = {"order_id": "00054321", "verified_customer_id": "C0001"}
+    text = f"please refund the {item.name.lower()} from order 00054321"
+    tracker = make_tracker(text, "get_refund", slots=slots, active_loop="refund_form")
+    assert slot_events(run_action(ValidateRefundForm(), tracker)[1])["refund_items"] == item.sku
+
+
+def test_naming_an_item_when_asked_to_confirm_changes_what_is_refunded(shop):
+    order = asyncio.run(shop.get_order("00054321"))
+    item = order.items[0]
+    slots = {"order_id": "00054321", "verified_customer_id": "C0001", "refund_items": "all"}
+    slots["requested_slot"] = "refund_confirmed"
+    tracker = make_tracker(f"just the {item.name.lower()}", "out_of_scope", slots=slots, active_loop="refund_form")
+    assert slot_events(run_action(ValidateRefundForm(), tracker)[1])["refund_items"] == item.sku
+    tracker = make_tracker("yes", "affirm", slots=slots, active_loop="refund_form")
+    assert "refund_items" not in slot_events(run_action(ValidateRefundForm(), tracker)[1])

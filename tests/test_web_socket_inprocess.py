@@ -261,9 +261,30 @@ def test_a_queued_customer_who_taps_carry_on_with_the_bot_is_back_with_the_bot(t
         ack = await customer.wait_for(lambda e: e["type"] == "ack", after=seen)
         back = await customer.wait_for(is_message("system"), after=seen)
         assert ack["id"] is None and "back with the bot" in back["message"]["text"]
+        await customer.wait_for(is_state("bot"), after=seen)  # the widget's header is right without a reload
         await customer.say("what payment methods do you take?")
         await customer.wait_for(is_message("bot"), after=seen)
         assert hub.rasa.texts() == ["a person please", "what payment methods do you take?"]
+
+    with_hub(tmp_path, story, rasa)
+
+
+def test_carry_on_with_the_bot_tapped_after_a_person_took_the_conversation_says_where_the_customer_stands(tmp_path):
+    rasa = FakeRasa({"a person please": [hands_off()]})
+
+    async def story(hub: InProcessHub) -> None:
+        customer = await hub.connected_customer()
+        await customer.say("a person please")
+        await customer.wait_for(is_state("queued"))
+        sam = await hub.agent("sam")
+        assert (await sam.post(f"/api/conversations/{customer.conversation_id}/claim")).status_code == 200
+        await customer.wait_for(is_state("agent"))
+        seen = len(customer.events)
+        await customer.send_frame(
+            {"type": "button", "client_id": "late", "title": "Carry on", "payload": "/back_to_bot"}
+        )
+        told = await customer.wait_for(lambda e: e["type"] == "state" or e["type"] == "error", after=seen)
+        assert told["state"] == "agent" and told["agent"] == {"name": "Sam (agent)"}
 
     with_hub(tmp_path, story, rasa)
 

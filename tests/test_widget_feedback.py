@@ -84,7 +84,7 @@ def test_the_customer_rates_with_stars_then_answers_how_likely_they_are_to_recom
     nps = page.locator(".fl-rating[data-question=nps]")
     scale = nps.get_by_role("group", name=re.compile("recommend us", re.I))
     expect(scale).to_be_visible()
-    expect(stars).to_contain_text("Thanks for your rating!")
+    expect(stars).to_contain_text("You rated us 5 out of 5.")
     assert stars.get_by_test_id("fl-star").count() == 0, "the answered question keeps no scale"
     expect(nps).to_contain_text("Not likely")
     expect(nps).to_contain_text("Very likely")
@@ -108,11 +108,11 @@ def test_the_customer_rates_with_stars_then_answers_how_likely_they_are_to_recom
     expect(scores.nth(9)).to_be_focused()
     page.keyboard.press("Enter")
     expect(scores.nth(9)).to_have_attribute("aria-pressed", "true")
-    expect(nps.get_by_test_id("fl-rating-chosen")).to_have_text("You chose 9 out of 10. Thank you!")
+    expect(nps.get_by_test_id("fl-rating-chosen")).to_have_text("You chose 9 out of 10.")
     nps.get_by_test_id("fl-rating-comment").fill("Would tell my sister <b>today</b>")
     nps.get_by_test_id("fl-rating-send").click()
 
-    expect(nps).to_contain_text("Thanks")
+    expect(nps).to_contain_text("You answered 9 out of 10.")
     expect(page.locator("[data-testid=fl-message][data-sender=system]").last).to_contain_text(
         "Thank you for your feedback"
     )
@@ -146,6 +146,6 @@ def test_the_customer_rates_with_stars_then_answers_how_likely_they_are_to_recom
     page.reload()
     if not page.get_by_test_id("fl-panel").is_visible():
         page.get_by_test_id("fl-launcher").click()
-    expect(page.locator(".fl-rating[data-question=nps]")).to_contain_text("Thanks for your answer!")
-    expect(page.locator(".fl-rating[data-question=csat]")).to_contain_text("Thanks for your rating!")
+    expect(page.locator(".fl-rating[data-question=nps]")).to_contain_text("You have answered this question.")
+    expect(page.locator(".fl-rating[data-question=csat]")).to_contain_text("You have rated this conversation.")
     assert page.get_by_test_id("fl-nps-score").count() == 0 and page.get_by_test_id("fl-star").count() == 0

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
-from actions.orders.order_system import Invoice, Order, OrderStatus, Refund, RefundStatus
+from actions.orders.order_system import Invoice, Order, OrderItem, OrderStatus, Refund, RefundStatus
 
 CURRENCY_SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "CAD": "CA$"}
 
@@ -105,19 +106,38 @@ def cancellation_question(order: Order) -> str:
     return f"{status_sentence(order)} {fee} Shall I cancel {order_label(order)}?"
 
 
-def refund_question(order: Order, amount: Decimal) -> str:
-    """What a refund would return, and where to, asked before any money moves."""
-    items = ", ".join(f"{i.quantity} × {i.name}" for i in order.items)
+def refund_question(order: Order, amount: Decimal, items: Sequence[OrderItem] = ()) -> str:
+    """What a refund would return, and where to, asked before any money moves; `items` for part of the order."""
+    if items:
+        what = f"Shall I refund {item_list(items)} from {order_label(order)}: {money(amount, order.currency)}"
+        return (
+            f"{what} to your {order.payment_method}? You'll get a free return label for "
+            f"{'it' if len(items) == 1 and items[0].quantity == 1 else 'them'} by email, and the money arrives within "
+            "5 working days of us receiving the return."
+        )
     left = (
         ""
         if amount == order.total
         else f" (what is left of {money(order.total, order.currency)} after earlier refunds)"
     )
     return (
-        f"{order_label(order).capitalize()} holds {items}. Shall I refund {money(amount, order.currency)}{left} to "
-        f"your {order.payment_method}? If there's an item to send back, you'll get a free return label by email, "
-        "and the money arrives within 5 working days of us receiving it."
+        f"{order_label(order).capitalize()} holds {item_list(order.items)}. Shall I refund "
+        f"{money(amount, order.currency)}{left} to your {order.payment_method}? If there's an item to send back, "
+        "you'll get a free return label by email, and the money arrives within 5 working days of us receiving it."
     )
+
+
+def not_in_order_question(order: Order, missing: Sequence[str]) -> str:
+    """Said plainly when the customer names something the order does not hold, before asking which item."""
+    named = " or ".join(f"“{name}”" for name in missing)
+    return (
+        f"I can't see {named} in {order_label(order)}: it holds {item_list(order.items)}. "
+        "Which would you like refunded?"
+    )
+
+
+def item_list(items: Sequence[OrderItem]) -> str:
+    return ", ".join(f"{i.quantity} × {i.name}" for i in items)
 
 
 def refund_sentence(refund: Refund, currency: str, today: dt.date | None = None) -> str:

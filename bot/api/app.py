@@ -129,6 +129,9 @@ def create_app(settings: HubSettings | None = None, name: str = "frontline_hub",
             response.headers.setdefault(header, value)
         if settings.public_url.startswith("https://"):
             response.headers.setdefault("Strict-Transport-Security", HSTS)
+        if request.path.startswith("/static/"):
+            # A shop's page on its own domain loads the widget's ES modules from here; modules need CORS.
+            response.headers.setdefault("Access-Control-Allow-Origin", "*")
 
     install_error_handlers(app)
 
