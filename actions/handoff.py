@@ -20,7 +20,7 @@ from actions.verification import vouched_customer_id
 from bot.domain.emotion import scorer_for
 from bot.domain.escalation import Assessment, rules_for, turns_from_events
 from bot.domain.handoff_packet import HandoffPacket
-from bot.domain.vocabulary import Priority, Reason
+from bot.domain.vocabulary import Priority, Reason, VerifiedBy
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def user_turns(tracker: Tracker) -> list[dict[str, Any]]:
         text = str(event.get("text") or "")
         button = text.startswith("/")
         if button:
-            text = f"(tapped a button: {intent.get('name') or text[1:]})"
+            text = "(tapped a button)"  # the payload is a name for the bot; the agent reads the intent's title
         turns.append(
             {
                 "text": text[:MAX_TEXT],
@@ -146,14 +146,13 @@ def build_packet(
         "summary": summarise(reason, tasks, tracker.get_slot("order_id"), turns),
         "signals": signals,
         "scores": {k: round(v, 3) for k, v in (assessment.scores if assessment else {}).items()},
-        "intents": [{"intent": t["intent"], "confidence": t["confidence"], "text": t["text"]} for t in turns],
+        "intents": [
+            {"intent": t["intent"], "confidence": t["confidence"], "text": t["text"], "button": t["button"]}
+            for t in turns
+        ],
         "entities": entities,
         "order_id": tracker.get_slot("order_id"),
-        "customer": {
-            "verified_customer_id": tracker.get_slot("verified_customer_id")
-            or vouched_customer_id(tracker, settings().channel_secret),
-            "email": tracker.get_slot("email"),
-        },
+        "customer": customer_ids(tracker),
         "emotion": emotion,
         "interrupted_form": tracker.active_loop.get("name") if tracker.active_loop else None,
         "channel": tracker.get_latest_input_channel(),
@@ -199,3 +198,14 @@ class ActionHandoff(Action):
             SlotSet("wants_human", None),
             SlotSet("escalation", None),
         ]
+
+
+def customer_ids(tracker: Tracker) -> dict[str, Any]:
+    """Who the customer is, as far as the bot knows, and how it knows (the console says so to the agent)."""
+    by_email = tracker.get_slot("verified_customer_id")
+    vouched = None if by_email else vouched_customer_id(tracker, settings().channel_secret)
+    return {
+        "verified_customer_id": by_email or vouched,
+        "verified_by": VerifiedBy.EMAIL.value if by_email else VerifiedBy.SHOP_LOGIN.value if vouched else None,
+        "email": tracker.get_slot("email"),
+    }

@@ -231,7 +231,10 @@ class ShopApiServer:
             return {"POST": self._add_review}
         if len(segments) == 3 and segments[0] == "customers" and segments[2] == "vouchers":
             customer_id = segments[1]
-            return {"POST": lambda body: self._issue_voucher(customer_id, body)}
+            return {
+                "POST": lambda body: self._issue_voucher(customer_id, body),
+                "GET": lambda body: self._vouchers(customer_id),
+            }
         if len(segments) == 2 and segments[0] == "newsletter":
             email = segments[1]
             return {"PUT": lambda body: self._set_newsletter(email, body)}
@@ -327,6 +330,9 @@ class ShopApiServer:
             customer_id, amount, _text(body, "currency"), _text(body, "reason"), _text(body, "actor")
         )
         return 201, to_json(voucher)
+
+    async def _vouchers(self, customer_id: str) -> tuple[int, Any]:
+        return 200, {"vouchers": [to_json(v) for v in await self.sql.vouchers_for(customer_id)]}
 
     def _customer_exists(self, customer_id: str) -> bool:
         with self.engine.connect() as conn:

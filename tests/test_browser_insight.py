@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect
 
 from bot.store import schema as t
+from tests.browser_pages import assert_accessible, assert_fits, console_page, screenshot
 
 # The supervisors' Insight page, on a small history written straight into the hub's database for a week long
 # past (2025-03-03..09), so that live test conversations (now) never mix in. The expected figures are worked
@@ -172,6 +174,52 @@ def seed_insight_history(database: Path) -> dict[str, Any]:
     return {"ids": ids, "sam": sam, "jo": jo, "jo_name": "Jo (former agent)"}
 
 
+BUSY_FROM = dt.date(2024, 9, 1)
+BUSY_DAYS = 40
+"""A run of days, each with one conversation (seed_busy_days), far from the seeded week: more days than the By day
+table shows at once."""
+
+
+def seed_busy_days(database: Path, first: dt.date, days: int) -> None:
+    """One conversation a day, in which the customer wrote, for `days` days from `first`."""
+    engine = sa.create_engine(f"sqlite:///{database}", future=True)
+    try:
+        with engine.begin() as conn:
+            for n in range(days):
+                started = dt.datetime.combine(first + dt.timedelta(days=n), dt.time(12))
+                customer_id, conversation_id = str(uuid.uuid4()), str(uuid.uuid4())
+                conn.execute(
+                    t.customers.insert().values(
+                        id=customer_id, channel="web", external_id=f"busy-{customer_id}", created_at=started
+                    )
+                )
+                conn.execute(
+                    t.conversations.insert().values(
+                        id=conversation_id,
+                        customer_id=customer_id,
+                        channel="web",
+                        state="bot",
+                        created_at=started,
+                        updated_at=started,
+                    )
+                )
+                conn.execute(
+                    t.messages.insert().values(
+                        conversation_id=conversation_id, sender="customer", text="hello", created_at=started
+                    )
+                )
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def insight_history(hub) -> dict[str, Any]:
+    """The seeded week (seed_insight_history) and the busy days, once for the module."""
+    seeded = seed_insight_history(hub.hub_database)
+    seed_busy_days(hub.hub_database, BUSY_FROM, BUSY_DAYS)
+    return seeded
+
+
 INSIGHT_DAILY = [  # day, conversations, handed off, handoff rate, ratings, CSAT, average
     ("2025-03-03", 2, 1, 0.5, 2, 1.0, 5.0),
     ("2025-03-04", 2, 1, 0.5, 2, 1.0, 4.0),
@@ -199,22 +247,37 @@ def insight_console(browser: Browser, hub_url: str, username: str, errors: list[
     return page
 
 
+ROWS = "tbody tr:not(.insight-table__empty):not(.insight-table__quiet)"
+"""A table's rows of figures (not the line of an empty table, nor a run of quiet days folded into one row)."""
+
+
 def insight_rows(page: Page, name: str) -> list[dict[str, Any]]:
     """A rendered table's rows as {column key: the value the hub sent (a number, text or None)}."""
     return page.get_by_test_id(f"insight-table-{name}").evaluate(
-        """table => Array.from(table.querySelectorAll("tbody tr:not(.insight-table__empty)")).map(row =>
+        """(table, rows) => Array.from(table.querySelectorAll(rows)).map(row =>
             Object.fromEntries(Array.from(row.children).map(cell => {
                 const value = cell.dataset.value;
                 return [cell.dataset.key, value === "" ? null : isNaN(Number(value)) ? value : Number(value)];
-            })))"""
+            })))""",
+        ROWS,
     )
 
 
 def insight_texts(page: Page, name: str) -> list[dict[str, str]]:
     """A rendered table's rows as {column key: the text a supervisor reads}."""
     return page.get_by_test_id(f"insight-table-{name}").evaluate(
-        """table => Array.from(table.querySelectorAll("tbody tr:not(.insight-table__empty)")).map(row =>
-            Object.fromEntries(Array.from(row.children).map(cell => [cell.dataset.key, cell.textContent])))"""
+        """(table, rows) => Array.from(table.querySelectorAll(rows)).map(row =>
+            Object.fromEntries(Array.from(row.children).map(cell => [cell.dataset.key, cell.textContent])))""",
+        ROWS,
+    )
+
+
+def tables_scrolling_inside(page: Page) -> list[str]:
+    """The tables that scroll inside the page (taller than the box they are shown in): none should."""
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll(".insight-table-wrap"))
+            .filter(wrap => wrap.scrollHeight > wrap.clientHeight + 1)
+            .map(wrap => wrap.querySelector("table").dataset.testid)"""
     )
 
 
@@ -222,8 +285,8 @@ def raw(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def test_insight_shows_a_supervisor_the_figures_of_a_period(hub, browser):
-    seeded = seed_insight_history(hub.hub_database)
+def test_insight_shows_a_supervisor_the_figures_of_a_period(hub, insight_history, browser):
+    seeded = insight_history
     ids, jo_name = seeded["ids"], seeded["jo_name"]
     errors: list[str] = []
     page = insight_console(browser, hub.hub_url, "demo.supervisor", errors)
@@ -311,11 +374,22 @@ def test_insight_shows_a_supervisor_the_figures_of_a_period(hub, browser):
         ("emotional", 1, 1, 0.1111),
         ("not_understood", 1, 1, 0.1111),
     ]
+    assert [r["reason"] for r in insight_texts(page, "handoff_reasons")] == [
+        "The customer asked for a person",
+        "The customer seems upset",
+        "The bot did not understand the customer",
+    ]
     intents = insight_rows(page, "handoff_intents")  # greet is small talk: left out
     assert [(r["intent"], r["conversations"], r["handed_off"], r["rate"]) for r in intents] == [
         ("complaint", 2, 2, 1.0),
         ("track_order", 3, 1, 0.3333),
         ("contact_human_agent", 1, 1, 1.0),
+    ]
+    # Intents in words (intent_titles.yml), never their names.
+    assert [r["intent"] for r in insight_texts(page, "handoff_intents")] == [
+        "Complaint",
+        "Where is my order",
+        "Asked for a person",
     ]
     times = insight_rows(page, "response_times")
     assert [(r["count"], r["median_seconds"], r["p90_seconds"]) for r in times] == [
@@ -335,7 +409,8 @@ def test_insight_shows_a_supervisor_the_figures_of_a_period(hub, browser):
     assert [
         (r["day"], r["conversations"], r["handed_off"], r["handoff_rate"], r["ratings"], r["csat"], r["average"])
         for r in daily
-    ] == INSIGHT_DAILY
+    ] == INSIGHT_DAILY[::-1], "newest day first"
+    assert tables_scrolling_inside(page) == []
 
     # The three charts are drawn: CSAT on the 5 days with ratings, conversations on 6 days, 3 who were rated.
     for name, points in (("csat", 5), ("handoffs", 6), ("agents", 3)):
@@ -350,6 +425,8 @@ def test_insight_shows_a_supervisor_the_figures_of_a_period(hub, browser):
             }"""
         ), f"the {name} chart has nothing drawn"
     assert page.evaluate("Object.keys(Chart.instances).length") == 3
+    expect(page.get_by_test_id("insight-chart-note-csat")).to_have_text("Ratings in 5 of 7 days.")
+    expect(page.get_by_test_id("insight-chart-note-handoffs")).to_have_text("Conversations in 6 of 7 days.")
 
     # A CSV download has the same rows.
     csv_link = page.get_by_test_id("insight-csv-daily")
@@ -468,3 +545,97 @@ def test_insight_is_for_supervisors_only(hub, browser):
         page.context.close()
     with httpx.Client(base_url=hub.hub_url, timeout=20.0) as nobody:
         assert nobody.get("/api/insight").status_code == 401
+
+
+def show_period(page: Page, since: str, until: str, days: int) -> None:
+    """Insight for the days from `since` to `until`, once the page says it shows them (`days` long)."""
+    page.get_by_test_id("insight-since").fill(since)
+    page.get_by_test_id("insight-until").fill(until)
+    page.get_by_test_id("insight-until").blur()
+    expect(page.get_by_test_id("insight-period")).to_contain_text(f"· {days} days ·")
+    expect(page.get_by_test_id("insight-body")).not_to_have_attribute("aria-busy", "true")
+    expect(page.get_by_test_id("insight-chart-handoffs")).to_have_attribute("data-points", re.compile(r"^\d+$"))
+
+
+def quiet_runs(page: Page) -> list[tuple[str, str, str]]:
+    """The By day table's folded runs of quiet days, top to bottom: (from, to, how many days)."""
+    found = page.get_by_test_id("insight-daily-quiet").evaluate_all(
+        "rows => rows.map(row => [row.dataset.from, row.dataset.to, row.dataset.days])"
+    )
+    return [tuple(run) for run in found]
+
+
+def test_insight_reads_well_from_a_quiet_period_to_a_long_one_at_1366_and_1024(hub, insight_history, browser):
+    page = console_page(browser, hub.hub_url, "demo.supervisor")
+    page.get_by_test_id("view-insight").click()
+    expect(page.get_by_test_id("insight")).to_be_visible()
+
+    # The seeded week: bars by day, the newest day on top, the screen fits and reads out.
+    show_period(page, INSIGHT_SINCE, INSIGHT_UNTIL, 7)
+    csat = page.get_by_test_id("insight-chart-csat")
+    handoffs = page.get_by_test_id("insight-chart-handoffs")
+    expect(csat).to_have_attribute("data-type", "bar")
+    expect(csat).to_have_attribute("data-unit", "day")
+    assert insight_rows(page, "daily")[0]["day"] == INSIGHT_UNTIL
+    expect(page.get_by_test_id("insight-daily-more")).to_be_hidden()
+    screenshot(page, "insight")
+    assert_fits(page, "Insight at 1366")
+    assert_accessible(page, "Insight")
+
+    # A quiet period: the one busy day, the rest folded into one row; no ratings says so instead of a chart; one
+    # conversation does not fill the chart's height.
+    show_period(page, "2025-03-09", "2025-03-31", 23)
+    assert quiet_runs(page) == [("2025-03-10", "2025-03-31", "22")]
+    expect(page.get_by_test_id("insight-daily-quiet")).to_have_text(
+        re.compile(r"^No conversations and no ratings from (10 Mar|Mar 10) to (31 Mar|Mar 31) \(22 days\)$")
+    )
+    assert [(r["day"], r["conversations"]) for r in insight_rows(page, "daily")] == [("2025-03-09", 1)]
+    expect(handoffs).to_have_attribute("data-points", "1")
+    expect(page.get_by_test_id("insight-chart-note-handoffs")).to_have_text("Conversations in 1 of 23 days.")
+    expect(csat).to_be_hidden()
+    expect(page.locator("[data-empty-for=csat]")).to_have_text("No ratings in this period.")
+    expect(page.get_by_test_id("insight-chart-note-csat")).to_be_hidden()
+    expect(handoffs).to_have_attribute("data-drawn", "true")
+    assert handoffs.evaluate("canvas => Chart.getChart(canvas).scales.y.max") >= 4
+    page.locator("#insight-chart-handoffs-title").scroll_into_view_if_needed()
+    screenshot(page, "insight-quiet")
+
+    # Nothing at all: said once for the page and by each chart; the By day table is one line.
+    show_period(page, "2024-01-01", "2024-01-07", 7)
+    expect(page.get_by_test_id("insight-empty")).to_contain_text("Nothing in this period")
+    expect(page.locator("[data-empty-for=handoffs]")).to_have_text("No conversations in this period.")
+    expect(handoffs).to_be_hidden()
+    assert quiet_runs(page) == [("2024-01-01", "2024-01-07", "7")]
+    assert insight_rows(page, "daily") == []
+
+    # A year: weeks (CSAT as a line), the busy days a month of rows at a time, and still no scroll inside a table.
+    show_period(page, "2024-06-01", "2025-05-31", 365)
+    expect(csat).to_have_attribute("data-type", "line")
+    expect(csat).to_have_attribute("data-unit", "week")
+    expect(page.get_by_test_id("insight-chart-note-csat")).to_have_text("Ratings in 2 of 53 weeks.")
+    expect(page.get_by_test_id("insight-chart-note-handoffs")).to_have_text(
+        re.compile(r"^Conversations in \d+ of 53 weeks\. Each bar is a week \(from Monday\)\.$")
+    )
+    expect(page.locator("#insight-chart-handoffs-title")).to_have_text("Conversations and handoffs by week")
+    rows = page.get_by_test_id("insight-table-daily").locator("tbody tr")
+    expect(rows).to_have_count(31)
+    more = page.get_by_test_id("insight-daily-more")
+    expect(more).to_have_text("Show earlier days (20 more rows)")
+    assert quiet_runs(page)[0] == ("2025-03-10", "2025-05-31", "83")
+    more.click()
+    expect(rows).to_have_count(51)
+    expect(more).to_be_hidden()
+    assert quiet_runs(page)[-1] == ("2024-06-01", "2024-08-31", "92")
+    busy = [r["day"] for r in insight_rows(page, "daily") if r["day"] < "2025-01-01"]
+    assert busy == [(BUSY_FROM + dt.timedelta(days=n)).isoformat() for n in reversed(range(BUSY_DAYS))]
+    assert tables_scrolling_inside(page) == []
+    assert_fits(page, "Insight for a year at 1366")
+
+    narrow = console_page(browser, hub.hub_url, "demo.supervisor", viewport={"width": 1024, "height": 768})
+    narrow.get_by_test_id("view-insight").click()
+    show_period(narrow, INSIGHT_SINCE, INSIGHT_UNTIL, 7)
+    expect(narrow.get_by_test_id("insight-chart-csat")).to_have_attribute("data-drawn", "true")
+    screenshot(narrow, "insight-1024")
+    assert_fits(narrow, "Insight at 1024")
+    assert tables_scrolling_inside(narrow) == []
+    assert_accessible(narrow, "Insight at 1024")

@@ -204,7 +204,8 @@ def test_agents_act_on_the_verified_customers_orders_within_limits_and_every_act
     assert cancelled.status_code == 201 and too_much.status_code == 422
     assert (view["verification"]["verified"], view["verification"]["customer_id"]) == (True, customer_id)
     assert refunded.status_code == 201 and voucher.status_code == 201
-    assert told["message"]["sender"] == "agent"
+    assert told["message"]["sender"] == "system", "the shop tells the customer, not the agent in the third person"
+    assert "Sam" not in told["message"]["text"]
     assert [a["kind"] for a in view["order_actions"]] == ["cancel", "refund", "voucher"]
     assert {a["agent_name"] for a in view["order_actions"]} == {"Sam (demo agent)"}
     shop = SqlOrderSystem(create_engine(f"sqlite:///{hub.shop_db}"))

@@ -73,7 +73,9 @@ def test_a_huge_message_is_cut_in_the_packet():
 def test_a_tapped_button_reads_as_a_button_not_as_a_slash_command():
     history = [user_event("where is order 00123842", "track_order")]
     _, _, packet = handoff(make_tracker("/contact_human_agent", "contact_human_agent", history=history))
-    assert packet["intents"][-1]["text"] == "(tapped a button: contact_human_agent)"
+    assert packet["intents"][-1]["text"] == "(tapped a button)"
+    assert packet["intents"][-1]["button"] is True
+    assert packet["intents"][-1]["intent"] == "contact_human_agent"
     assert 'Last message: "where is order 00123842"' in packet["summary"]
 
 
@@ -82,6 +84,14 @@ def test_a_customer_the_shop_page_vouched_for_reaches_the_agent_as_verified():
     vouched = {"customer_id": "C0001", "customer_signature": sign_customer_id("C0001", secret)}
     _, _, packet = handoff(make_tracker("a person please", "contact_human_agent", metadata=vouched))
     assert packet["customer"]["verified_customer_id"] == "C0001"
+    assert packet["customer"]["verified_by"] == "shop_login"
     forged = {"customer_id": "C0001", "customer_signature": "f" * 64}
     _, _, packet = handoff(make_tracker("a person please", "contact_human_agent", metadata=forged))
     assert packet["customer"]["verified_customer_id"] is None
+    assert packet["customer"]["verified_by"] is None
+
+
+def test_a_customer_who_gave_the_orders_email_reaches_the_agent_as_verified_by_email():
+    slots = {"verified_customer_id": "C0001", "email": "anna.freeman@example.com"}
+    _, _, packet = handoff(make_tracker("a person please", "contact_human_agent", slots=slots))
+    assert packet["customer"]["verified_by"] == "email"

@@ -380,3 +380,13 @@ def test_a_voucher_is_issued_through_the_api(shop_api: ShopApiServer) -> None:
     with pytest.raises(ActionRefused) as refused:
         on_shop(shop_api, lambda shop: shop.issue_voucher("C9999", Decimal("5"), "EUR", "x", "agent:jo"))
     assert refused.value.code == "unknown_customer"
+
+
+def test_a_customers_vouchers_are_listed_newest_first_as_the_shop_holds_them(shop_api: ShopApiServer) -> None:
+    assert on_shop(shop_api, lambda shop: shop.vouchers_for("C0002")) == []
+    first = on_shop(shop_api, lambda shop: shop.issue_voucher("C0002", Decimal("5"), "EUR", "late", "agent:jo"))
+    second = on_shop(shop_api, lambda shop: shop.issue_voucher("C0002", Decimal("7.50"), "EUR", "sorry", "agent:jo"))
+    listed = on_shop(shop_api, lambda shop: shop.vouchers_for("C0002"))
+    assert [v.code for v in listed] == [second.code, first.code]
+    assert listed == in_database(shop_api, lambda sql: sql.vouchers_for("C0002"))
+    assert on_shop(shop_api, lambda shop: shop.vouchers_for("C0001")) == [], "only that customer's"

@@ -69,11 +69,18 @@ def test_the_view_says_who_is_verified_and_hides_a_strangers_view_of_the_owners_
         stranger = await claimed(hub, "a stranger who typed anna's number", sam)
 
         view = (await sam.get(f"/api/conversations/{anna}")).json()
-        assert view["verification"] == {"verified": True, "customer_id": ANNA, "order_verified": True}
+        assert view["verification"] == {
+            "verified": True,
+            "customer_id": ANNA,
+            "order_verified": True,
+            "how": "signed in at the shop",
+            "checked_by_agent": None,
+        }
         assert view["order"]["customer_email"] == "anna.freeman@example.com" and view["order"]["items"]
 
         view = (await sam.get(f"/api/conversations/{stranger}")).json()
-        assert view["verification"] == {"verified": False, "customer_id": None, "order_verified": False}
+        assert (view["verification"]["verified"], view["verification"]["order_verified"]) == (False, False)
+        assert (view["offers"], view["refunds"], view["vouchers"]) == (None, [], [])
         order = view["order"]
         assert (order["number"], order["status"], order["personal_details_hidden"]) == ("00054321", "delivered", True)
         for personal in ("customer_name", "customer_email", "customer_id", "shipping_address", "items", "total"):
@@ -196,5 +203,50 @@ def test_supervisors_have_their_own_higher_limits_and_me_tells_each_their_own(tm
         assert voucher.status_code == 201, voucher.text
         limits = (await alex.get(f"/api/conversations/{anna}")).json()["limits"]
         assert (limits["refund_left"], limits["voucher_left"]) == ("380.00", "40.00")
+
+    with_hub(tmp_path, story)
+
+
+def test_what_the_agent_did_reaches_the_customer_as_a_message_from_the_shop(tmp_path, shop):
+    async def story(hub: InProcessHub) -> None:
+        sam = await hub.agent("sam")
+        customer = await hub.connected_customer()
+        await customer.say("anna, verified")
+        await customer.wait_for(lambda e: e["type"] == "state" and e["state"] == "queued")
+        anna = customer.conversation_id
+        assert (await sam.post(f"/api/conversations/{anna}/claim")).status_code == 200
+        given = await sam.post(f"/api/conversations/{anna}/orders/00054321/refund", {"amount": "40", "reason": "x"})
+        assert given.status_code == 201, given.text
+        told = await customer.wait_for(
+            lambda e: e["type"] == "message" and "A refund of €40.00" in e["message"]["text"]
+        )
+        message = told["message"]
+        assert message["sender"] == "system" and not message["payload"]
+        assert "Sam" not in message["text"] and "you should have it by" in message["text"]
+
+    with_hub(tmp_path, story)
+
+
+def test_an_agent_vouches_for_a_stranger_only_in_their_own_conversation_and_it_unlocks_the_order(tmp_path, shop):
+    async def story(hub: InProcessHub) -> None:
+        sam, kim, robin = await hub.agent("sam"), await hub.agent("kim"), await hub.agent("robin")
+        stranger = await claimed(hub, "a stranger who typed anna's number", sam)
+        check = f"/api/conversations/{stranger}/identity-check"
+        how = {"how": "asked for the postcode and the last four card digits"}
+        assert refusal(await kim.post(check, how))[:2] == (403, "not_yours"), "not Kim's conversation"
+        assert refusal(await robin.post(check, how))[:2] == (403, "forbidden"), "trainers take no conversations"
+        assert refusal(await sam.post(check, {"how": " "}))[:2] == (400, "missing")
+        assert refusal(await sam.post(check, {"how": "ok"}))[:2] == (422, "how_missing")
+        assert (await sam.get(f"/api/conversations/{stranger}")).json()["verification"]["verified"] is False
+
+        recorded = await sam.post(check, how)
+        assert recorded.status_code == 201, recorded.text
+        view = (await sam.get(f"/api/conversations/{stranger}")).json()
+        assert view["verification"]["how"] == "checked by Sam (agent): " + how["how"]
+        assert view["order"]["customer_name"] == "Anna Freeman" and view["offers"]["refund"]["allowed"]
+        assert [a["kind"] for a in view["order_actions"]] == ["identity_check"]
+        assert refusal(await sam.post(check, how))[:2] == (422, "already_verified")
+        refund = await sam.post(f"/api/conversations/{stranger}/orders/00054321/refund", {"amount": "5", "reason": "x"})
+        assert refund.status_code == 201, refund.text
 
     with_hub(tmp_path, story)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from actions.orders import shop_schema
+from actions.orders.order_messages import day
 from bot.core.order_desk import Limits, OrderDesk, OrderDeskError
 from bot.domain.amounts import BadAmount
 from bot.store import schema as t
@@ -20,8 +21,10 @@ from bot.store.conversations import ConversationStore
 SAM = Agent(1, "sam", "Sam", "agent", 3)
 ALEX = Agent(2, "alex", "Alex", "supervisor", 3)
 ANNA = "C0001"
-"""The demo shop's Anna Freeman: orders 00054321 (delivered, €148.98, refundable), 00000108 (pending),
-00123842 (shipped). Ben Okafor (C0002) has 00012345."""
+BEN = "C0002"
+"""The demo shop's Anna Freeman: orders 00054321 (delivered, €148.98, refundable, paid with PayPal), 00000108
+(pending, €240.99), 00123842 (shipped). Ben Okafor (C0002) has 00012345 (processing) and 00077777 (returned, its
+refund RF-… under way)."""
 
 
 def packet(order_id: str | None, verified: str | None) -> dict:
@@ -39,8 +42,12 @@ CONVERSATIONS = {
     "anna1": packet("00054321", ANNA),
     "anna2": packet("00054321", ANNA),
     "stranger": packet("00054321", None),
+    "anna-pending": packet("00000108", ANNA),
+    "anna-shipped": packet("00123842", ANNA),
+    "ben-returned": packet("00077777", BEN),
 }
-"""Two conversations in which Anna proved who she is, and one in which someone only typed her order number."""
+"""Conversations in which Anna (or Ben) proved who she is, and one in which someone only typed her order number;
+Sam has them all."""
 
 
 @pytest.fixture
@@ -69,6 +76,7 @@ def desk(shop):
                     customer_id="cu1",
                     channel="web",
                     state="agent",
+                    assigned_agent_id=SAM.id,
                     created_at=t.utcnow(),
                     updated_at=t.utcnow(),
                 )
@@ -115,7 +123,11 @@ def refused(coroutine) -> OrderDeskError:
 
 def test_a_cancel_for_the_verified_customer_is_done_recorded_and_explained(desk, shop):
     result = run(desk.cancel(SAM, "anna1", "00000108", "customer changed mind"))
-    assert "Sam has cancelled order #00000108" in result.customer_text
+    (refund,) = run(shop.refunds_for("00000108"))
+    assert result.customer_text == (
+        "Order #00000108 has been cancelled. A refund of €240.99 is on its way back to your Visa; "
+        f"you should have it by {day(refund.expected_by)}."
+    ), "the shop's voice, not the agent's, and when the money arrives as the order system says"
     assert run(shop.get_order("00000108")).status.value == "cancelled"
     (row,) = recorded(shop)
     assert (row.kind, row.agent_id, row.order_number, row.result) == ("cancel", 1, "00000108", result.summary)
@@ -211,3 +223,109 @@ def test_the_shops_own_refusals_reach_the_agent_and_free_the_reservation(desk, s
     assert "on its way" in refused(desk.refund(SAM, "anna1", "00123842", "40", "x")).message
     assert recorded(shop) == []
     assert run(desk.allowance(SAM, "anna1", "00123842"))["refund_left"] == "100.00"
+
+
+def test_a_refund_tells_the_customer_in_the_shops_voice_where_the_money_goes_and_when(desk, shop):
+    result = run(desk.refund(SAM, "anna1", "00054321", "40", "earbuds broken"))
+    (refund,) = run(shop.refunds_for("00054321"))
+    order = run(shop.get_order("00054321"))
+    assert result.customer_text == (
+        f"A refund of €40.00 for order #00054321 is on its way back to your {order.payment_method}; "
+        f"you should have it by {day(refund.expected_by)}. Reference: {refund.refund_id}."
+    )
+    assert "Sam" not in result.customer_text
+
+
+def offers_of(desk, conversation_id: str, agent: Agent = SAM) -> dict:
+    return panel_of(desk, conversation_id, agent)["offers"]
+
+
+def panel_of(desk, conversation_id: str, agent: Agent = SAM) -> dict:
+    return run(desk.panel(agent, conversation_id, CONVERSATIONS[conversation_id]))
+
+
+def test_only_what_the_orders_state_allows_is_offered_and_the_rest_says_why(desk):
+    delivered = offers_of(desk, "anna1")
+    assert delivered["cancel"] == {
+        "allowed": False,
+        "why": "Only an order that has not shipped can be cancelled; this one is delivered.",
+    }
+    assert delivered["refund"] == {"allowed": True, "refundable": "148.98", "max": "100.00"}, (
+        "the agent's limit caps it"
+    )
+    assert delivered["voucher"] == {"allowed": True, "max": "20.00"}
+    assert delivered["money_goes_to"] == "the customer's PayPal"
+
+    pending = offers_of(desk, "anna-pending")
+    assert pending["cancel"] == {"allowed": True, "refund": "240.99"}
+    assert pending["refund"] == {
+        "allowed": False,
+        "why": "The order has not shipped yet, so it can be cancelled instead.",
+    }, "the shop's own reason"
+
+    shipped = offers_of(desk, "anna-shipped")
+    assert not shipped["cancel"]["allowed"] and "shipped" in shipped["cancel"]["why"]
+    assert shipped["refund"]["allowed"] is False and "on its way" in shipped["refund"]["why"]
+
+
+def test_the_refunds_under_way_and_the_customers_vouchers_are_shown_with_the_order(desk, shop):
+    returned = panel_of(desk, "ben-returned")
+    (under_way,) = returned["refunds"]
+    assert (under_way["status"], under_way["order_number"]) == ("requested", "00077777")
+    assert under_way["expected_by"] and under_way["requested_at"]
+    assert returned["offers"]["refund"] == {
+        "allowed": False,
+        "why": f"Refund {under_way['refund_id']} for this order is already under way.",
+    }
+    run(desk.voucher(SAM, "anna1", "15", "EUR", "sorry"))
+    run(desk.refund(SAM, "anna1", "00054321", "40", "broken"))
+    panel = panel_of(desk, "anna2")
+    assert [(r["amount"], r["status"]) for r in panel["refunds"]] == [("40.00", "requested")]
+    assert [(v["amount"], v["customer_id"]) for v in panel["vouchers"]] == [("15.00", ANNA)]
+    assert panel["offers"]["refund"]["allowed"] is False, "one refund at a time: the shop refuses a second"
+
+
+def test_a_stranger_sees_no_owners_details_no_offers_no_refunds_and_is_told_not_verified(desk):
+    panel = panel_of(desk, "stranger")
+    assert panel["verification"] == {
+        "verified": False,
+        "customer_id": None,
+        "order_verified": False,
+        "how": None,
+        "checked_by_agent": None,
+    }
+    assert panel["order"]["personal_details_hidden"] and "items" not in panel["order"]
+    assert (panel["offers"], panel["refunds"], panel["vouchers"]) == (None, [], [])
+    assert "Anna" not in str(panel) and "PayPal" not in str(panel)
+
+
+def test_the_panel_says_how_the_assistant_verified_the_customer(desk):
+    assert panel_of(desk, "anna1")["verification"]["how"] == "signed in at the shop"
+    by_email = packet("00054321", ANNA) | {"customer": {"verified_customer_id": ANNA, "email": "anna@x.example"}}
+    assert run(desk.panel(SAM, "anna1", by_email))["verification"]["how"] == "order email confirmed with the assistant"
+    named = packet("00054321", ANNA) | {"customer": {"verified_customer_id": ANNA, "verified_by": "email"}}
+    assert run(desk.panel(SAM, "anna1", named))["verification"]["how"] == "order email confirmed with the assistant"
+
+
+def test_an_agents_recorded_check_unlocks_the_order_and_is_logged_with_who_when_and_how(desk, shop):
+    refused(desk.refund(SAM, "stranger", "00054321", "5", "before the check"))
+    check = run(desk.confirm_identity(SAM, "stranger", "  called her back on the number on the account "))
+    assert (check.agent_name, check.customer_id, check.order_number) == ("Sam", ANNA, "00054321")
+    panel = panel_of(desk, "stranger")
+    assert panel["verification"]["verified"] and panel["verification"]["order_verified"]
+    assert panel["verification"]["how"] == "checked by Sam: called her back on the number on the account"
+    assert panel["verification"]["checked_by_agent"]["agent_name"] == "Sam"
+    assert panel["order"]["customer_name"] == "Anna Freeman" and panel["offers"]["refund"]["allowed"]
+    assert run(desk.refund(SAM, "stranger", "00054321", "5", "after the check")).record["amount"] == "5.00"
+    (logged, refunded) = run(desk.taken("stranger"))
+    assert logged["kind"] == "identity_check" and logged["agent_name"] == "Sam" and logged["at"]
+    assert "called her back" in logged["result"] and refunded["kind"] == "refund"
+
+
+def test_only_the_agent_who_has_the_conversation_can_vouch_and_only_with_a_note_of_how(desk, shop):
+    error = refused(desk.confirm_identity(ALEX, "stranger", "asked for her postcode"))
+    assert (error.status, error.code) == (403, "not_yours")
+    assert refused(desk.confirm_identity(SAM, "stranger", " ok ")).code == "how_missing"
+    assert refused(desk.confirm_identity(SAM, "anna1", "asked for her postcode")).code == "already_verified"
+    assert panel_of(desk, "stranger")["verification"]["verified"] is False, "nothing was recorded"
+    assert run(desk.taken("stranger")) == []

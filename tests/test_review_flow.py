@@ -60,6 +60,16 @@ def run(scenario):
     return asyncio.run(scenario())
 
 
+async def every_item(trainer: AgentClient) -> list[dict]:
+    """Every open item, oldest first: GET /api/review sends a page at a time (at most 100), newest first."""
+    found: list[dict] = []
+    while True:
+        page = (await trainer.get(f"/api/review?limit=100&offset={len(found)}")).json()
+        found += page["items"]
+        if not page["items"] or len(found) >= page["total"]:
+            return sorted(found, key=lambda item: item["id"])
+
+
 def unsure_by_rasa(hub: RasaStack, text: str) -> bool:
     intent = hub.parse(text)["intent"]
     return intent["name"] in {"nlu_fallback", "out_of_scope"} or intent["confidence"] < 0.7
@@ -91,10 +101,11 @@ def test_what_the_bot_was_unsure_about_lands_in_the_inbox_and_nothing_else(revie
         try:
             await trainer.login("demo.trainer")
             inbox = (await trainer.get("/api/review")).json()
+            items = await every_item(trainer)
         finally:
             await trainer.close()
         # Intent items: escalation items (near misses of escalation.yml's thresholds) ask another question.
-        mine = [i for i in inbox["items"] if i["conversation_id"] == conversation_id and i["kind"] == "intent"]
+        mine = [i for i in items if i["conversation_id"] == conversation_id and i["kind"] == "intent"]
         expected = [text for text in UNSURE if unsure_by_rasa(review_hub, text)]
         assert len(expected) >= 2
         assert [item["text"] for item in mine] == expected
@@ -114,7 +125,7 @@ def test_a_handoff_for_not_understood_brings_its_messages_to_the_inbox(review_hu
         trainer = AgentClient(review_hub.hub_url)
         try:
             await trainer.login("demo.trainer")
-            items = (await trainer.get("/api/review")).json()["items"]
+            items = await every_item(trainer)
         finally:
             await trainer.close()
         reasons = {
@@ -151,7 +162,7 @@ def test_labelled_messages_export_to_valid_training_data_without_personal_data(r
         trainer = AgentClient(review_hub.hub_url)
         try:
             await trainer.login("demo.trainer")
-            items = (await trainer.get("/api/review")).json()["items"]
+            items = await every_item(trainer)
             by_text = {item["text"]: item for item in items if item["kind"] == "intent"}
             weather = by_text[UNSURE[0]]
             # Which gift requests the model is unsure about depends on its training; one is enough.

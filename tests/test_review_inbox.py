@@ -278,7 +278,7 @@ def test_an_unknown_status_is_refused(inbox):
     with pytest.raises(ReviewError) as error:
         run(inbox.items("closed"))
 
-    assert error.value.status == 422
+    assert error.value.status == 400
 
 
 def test_labelled_and_dismissed_items_leave_the_open_list_and_are_counted(rasa, inbox, tess):

@@ -108,12 +108,13 @@ def test_what_the_bot_was_unsure_about_reaches_the_trainers_inbox_and_nothing_el
         robin = await hub.agent("robin")
         body = await inbox(robin)
         assert [(i["text"], i["reason"], i["predicted_intent"], i["confidence"]) for i in body["items"]] == [
-            (text, *expected) for text, expected in UNSURE.items()
-        ]
-        assert {(i["conversation_id"], i["kind"], i["status"]) for i in body["items"]} == {
-            (conversation_id, "intent", "open")
+            (text, *expected) for text, expected in reversed(UNSURE.items())
+        ], "newest first"
+        assert {(i["conversation_id"], i["conversation_exists"], i["kind"], i["status"]) for i in body["items"]} == {
+            (conversation_id, True, "intent", "open")
         }
         assert body["counts"] == {"open": 3, "labelled": 0, "dismissed": 0}
+        assert (body["total"], body["offset"], body["limit"]) == (3, 0, 25)
         assert "track_order" in body["intents"] and "nlu_fallback" not in body["intents"]
         assert (await inbox(robin))["counts"]["open"] == 3, "a second look adds nothing"
 
@@ -139,8 +140,8 @@ def test_a_not_understood_handoff_brings_what_the_customer_typed_before_it_but_n
         robin = await hub.agent("robin")
         items = (await inbox(robin))["items"]
         assert [(i["text"], i["reason"], i["conversation_id"]) for i in items] == [
-            ("hello there", "not_understood", customer.conversation_id),
             ("zzz", "not_understood", customer.conversation_id),
+            ("hello there", "not_understood", customer.conversation_id),
         ]
 
     with_hub(tmp_path, story, rasa, tracked=False)
@@ -150,7 +151,7 @@ def test_labelling_and_dismissing_move_items_out_of_the_open_list_and_bad_labels
     async def story(hub: InProcessHub) -> None:
         await customer_says(hub, *UNSURE)
         robin = await hub.agent("robin")
-        fallback, wrap, weather = (await inbox(robin))["items"]
+        weather, wrap, fallback = (await inbox(robin))["items"]
         labelled = await robin.post(f"/api/review/{wrap['id']}/label", {"intent": "gift_wrapping"})
         assert labelled.status_code == 200
         item = labelled.json()["item"]
@@ -169,7 +170,7 @@ def test_labelling_and_dismissing_move_items_out_of_the_open_list_and_bad_labels
             (400, "missing"),
             (404, "not_found"),
             (404, "not_found"),
-            (422, "bad_status"),
+            (400, "bad_status"),
         ]
         dismissed = await robin.post(f"/api/review/{fallback['id']}/dismiss")
         assert dismissed.json()["item"]["status"] == "dismissed"
@@ -198,7 +199,7 @@ def test_the_export_writes_labelled_examples_and_new_intents_into_the_project(tm
     async def story(hub: InProcessHub) -> None:
         await customer_says(hub, *UNSURE)
         robin = await hub.agent("robin")
-        fallback, wrap, weather = (await inbox(robin))["items"]
+        weather, wrap, fallback = (await inbox(robin))["items"]
         await robin.post(f"/api/review/{weather['id']}/label", {"intent": "out_of_scope"})
         await robin.post(f"/api/review/{wrap['id']}/label", {"intent": "gift_wrapping"})
         await robin.post(f"/api/review/{fallback['id']}/dismiss")

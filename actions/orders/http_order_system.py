@@ -25,6 +25,7 @@ machine-readable (e.g. "already_shipped"), `message` may be shown to a customer.
                                              -> 201 {"id": "..."} | 422 error
     POST /customers/{id}/vouchers            {"amount": "10.00", "currency", "reason", "actor"}
                                              -> 201 Voucher | 409/422 error (unknown customer, bad amount)
+    GET  /customers/{id}/vouchers            -> 200 {"vouchers": [Voucher, ...]} (newest first; none: [])
 
 Path values are percent-encoded as one segment each ("/" becomes %2F, "?" %3F, "." and ".." %2E),
 so a shop must decode a segment after splitting the path, never before. `actor` names who acted
@@ -184,6 +185,12 @@ class HttpOrderSystem(OrderSystem):
         body = {"amount": str(amount), "currency": currency, "reason": reason, "actor": actor}
         answer = await self._call("POST", f"/customers/{_segment(customer_id)}/vouchers", body)
         return _result(answer, voucher_from_dict, None)
+
+    async def vouchers_for(self, customer_id: str) -> list[Voucher]:
+        answer = await self._call(
+            "GET", f"/customers/{_segment(customer_id)}/vouchers", log_path="/customers/<id>/vouchers"
+        )
+        return _result(answer, lambda data: [voucher_from_dict(v) for v in data["vouchers"]], None)
 
     async def ping(self) -> None:
         answer = await self._call("GET", "/health")

@@ -310,6 +310,10 @@ class OrderSystem(abc.ABC):
         """Give a customer goodwill credit (an agent's gesture); the amount must be positive."""
 
     @abc.abstractmethod
+    async def vouchers_for(self, customer_id: str) -> list[Voucher]:
+        """Goodwill vouchers given to a customer, newest first (an agent sees them before giving another)."""
+
+    @abc.abstractmethod
     async def ping(self) -> None:
         """Return quietly when the order system answers; raise `OrderSystemUnavailable` otherwise."""
 

@@ -233,6 +233,27 @@ class SqlOrderSystem(OrderSystem):
 
         return await self._run(issue)
 
+    async def vouchers_for(self, customer_id: str) -> list[Voucher]:
+        def load(conn: Connection) -> list[Voucher]:
+            v = t.vouchers.c
+            rows = conn.execute(
+                select(t.vouchers).where(v.customer_id == customer_id).order_by(v.issued_at.desc(), v.code)
+            ).all()
+            return [
+                Voucher(
+                    code=r.code,
+                    customer_id=r.customer_id,
+                    amount=r.amount,
+                    currency=r.currency,
+                    reason=r.reason,
+                    issued_by=r.issued_by,
+                    issued_at=r.issued_at,
+                )
+                for r in rows
+            ]
+
+        return await self._run(load)
+
     async def ping(self) -> None:
         await self._run(lambda conn: conn.execute(select(func.count()).select_from(t.orders)).scalar_one())
 

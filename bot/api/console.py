@@ -166,6 +166,7 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
             "messages": [m.to_json() for m in await hub.conversations.messages(conversation_id)],
             "handoff": handoff.to_json() if handoff else None,
             "notes": await hub.conversations.notes.of(conversation_id),
+            "ratings": await hub.conversations.feedback.answers_of(conversation_id),
             "order_actions": await desk.taken(conversation_id),
         }
         | panel
@@ -254,6 +255,19 @@ async def voucher(request: Request, conversation_id: str) -> HTTPResponse:
         request.ctx.agent, conversation_id, body.get("amount"), currency, text_field(body, "reason", 500), claimed
     )
     return await _announce(request, conversation_id, result)
+
+
+@console_api.post("/api/conversations/<conversation_id:str>/identity-check")
+@signed_in(*HANDLERS)
+async def identity_check(request: Request, conversation_id: str) -> HTTPResponse:
+    """The agent who has the conversation vouches for who the customer is, saying how they checked."""
+    how = text_field(json_body(request), "how", 300)
+    _owner(request, await _conversation(request, conversation_id))
+    check = await request.app.ctx.order_desk.confirm_identity(request.ctx.agent, conversation_id, how)
+    await request.app.ctx.hub.report_order_action(
+        request.ctx.agent, conversation_id, f"checked who the customer is: {check.how}", ""
+    )
+    return json_response({"check": check.to_json()}, status=201)
 
 
 @console_api.get("/api/canned-replies")

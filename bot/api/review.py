@@ -19,6 +19,7 @@ from sanic.response import json as json_response
 
 from bot.api.console import check_same_origin_json, current_agent, json_body, signed_in, text_field
 from bot.core.model_reload import confined_model
+from bot.core.review_items import ReviewQuery
 from bot.domain.errors import RequestRefused
 from bot.domain.vocabulary import TEACHERS
 from bot.training.nlu_export import domain_intents, export_labelled
@@ -34,12 +35,25 @@ DEFAULT_MODEL = Path("models") / "frontline.tar.gz"
 @review_api.get("/api/review")
 @signed_in(*TEACHERS)
 async def inbox(request: Request) -> HTTPResponse:
+    """One page of one status, newest first: `status`, `q` (words of the message), `reason`, `kind`, `intent` (the
+    bot's guess or the label), `min_confidence` and `max_confidence` (0-1), `since` and `until` (UTC days),
+    `offset`, `limit` (at most 100). A bad value is a 400 that names it; `total` counts every page."""
+    query = ReviewQuery.parse(request.args)
     review = request.app.ctx.review
     await review.refresh()
-    status = request.args.get("status", "open")
-    items = await review.items(status)
+    page = await review.search(query)
     intents = sorted(domain_intents(request.app.ctx.settings.project_dir / "domain.yml") - {"nlu_fallback"})
-    return json_response({"items": [i.to_json() for i in items], "counts": await review.counts(), "intents": intents})
+    return json_response(
+        {
+            "items": [i.to_json() for i in page.items],
+            "total": page.total,
+            "offset": query.offset,
+            "limit": query.limit,
+            "filters": query.filters(),
+            "counts": await review.counts(),
+            "intents": intents,
+        }
+    )
 
 
 @review_api.post("/api/review/<item_id:int>/label")

@@ -115,10 +115,10 @@ class Hub:
     async def command(self, conversation: Conversation, payload: str) -> None:
         """A button the hub answers itself (`HUB_COMMANDS`)."""
         current = await self.conversations.get(conversation.id)
-        if payload == "/back_to_bot":
-            await self.back_to_bot(current)
-        else:
-            await self.publish_state(current)
+        if payload == "/back_to_bot" and await self.back_to_bot(current):
+            return
+        # Nothing changed (or a person took the conversation meanwhile): the customer hears where they stand.
+        await self.publish_state(await self.conversations.get(conversation.id))
 
     async def drain(self, timeout: float | None = None) -> None:
         """Wait for every message being routed (for shutdown and tests); past `timeout`, stop waiting and cancel
@@ -224,6 +224,7 @@ class Hub:
             return False
         current = await self.conversations.get(conversation.id)
         await self.say(current, "system", text)
+        await self.publish_state(current)
         await self.bus.publish(QUEUE_TOPIC, {"type": "left", "conversation_id": conversation.id})
         await self.announce_queue()
         return True
@@ -266,13 +267,11 @@ class Hub:
         return note
 
     async def report_order_action(self, agent: Agent, conversation_id: str, summary: str, customer_text: str) -> None:
-        """Tell the customer what the agent did to their order (while the agent still owns the conversation),
-        and the other agents what happened."""
+        """Tell the customer what was done to their order, as a message from the shop rather than in the agent's
+        own voice (only while the agent still owns the conversation), and the other agents what happened."""
         if customer_text:
             message = await self.conversations.record_agent_reply(
-                conversation_id,
-                agent.id,
-                NewMessage("agent", customer_text, {"agent_name": agent.display_name}, agent.id),
+                conversation_id, agent.id, NewMessage("system", customer_text, None, agent.id)
             )
             if message is not None:
                 await self.publish_message(message)

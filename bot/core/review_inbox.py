@@ -12,11 +12,9 @@ be in the inbox once for its intent and once for its escalation, as the two ques
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import logging
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -25,7 +23,17 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.escalation_review import ESCALATION_REASONS, LABELS, EscalationFinder, Found, load_event
-from bot.domain.errors import FrontlineError
+from bot.core.review_items import (
+    INTENT_NAME,
+    STATUSES,
+    ReviewError,
+    ReviewItem,
+    ReviewPage,
+    ReviewQuery,
+    find_items,
+    item_from_row,
+    item_select,
+)
 from bot.store import schema as t
 from bot.store.database import in_transaction
 from bot.store.schema import utcnow
@@ -34,49 +42,8 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-STATUSES = ("open", "labelled", "dismissed")
 MISSES = {"nlu_fallback": "nlu_fallback", "out_of_scope": "out_of_scope"}
-INTENT_NAME = re.compile(r"[a-z][a-z0-9_]{1,63}")
 BATCH = 2000
-
-
-class ReviewError(FrontlineError):
-    """A review the inbox cannot take (unknown item, a bad intent name)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message, code=code, status=status)
-
-
-@dataclasses.dataclass(frozen=True)
-class ReviewItem:
-    id: int
-    conversation_id: str
-    text: str
-    predicted_intent: str | None
-    confidence: float | None
-    entities: tuple[dict[str, Any], ...]
-    reason: str
-    status: str
-    label: str | None
-    trainer_name: str | None
-    reviewed_at: dt.datetime | None
-    created_at: dt.datetime
-    scores: dict[str, Any] | None = None
-    """Why an escalation item is here (bot/core/escalation_review.py); None for intent items."""
-
-    @property
-    def kind(self) -> str:
-        """`intent` (labelled with an intent name) or `escalation` (labelled needs_person or fine)."""
-        return "escalation" if self.reason in ESCALATION_REASONS else "intent"
-
-    def to_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["kind"] = self.kind
-        data["entities"] = list(self.entities)
-        data["confidence"] = round(self.confidence, 3) if self.confidence is not None else None
-        for key in ("reviewed_at", "created_at"):
-            data[key] = data[key].isoformat() + "Z" if data[key] else None
-        return data
 
 
 class ReviewInbox:
@@ -97,15 +64,20 @@ class ReviewInbox:
         return await self._run(lambda conn: self._from_rasa(conn) + self._from_handoffs(conn))
 
     async def items(self, status: str = "open", limit: int = 200) -> list[ReviewItem]:
+        """The first items of a status in the order they came in (or were reviewed): what scripts work through."""
         if status not in STATUSES:
-            raise ReviewError(422, "bad_status", f"status is one of {', '.join(STATUSES)}")
+            raise ReviewError(400, "bad_status", f"status is one of {', '.join(STATUSES)}.")
 
         def load(conn: Connection) -> list[ReviewItem]:
-            query = _items().where(t.review_items.c.status == status)
+            query = item_select().where(t.review_items.c.status == status)
             order = t.review_items.c.id if status == "open" else t.review_items.c.reviewed_at.desc()
-            return [_item(row) for row in conn.execute(query.order_by(order).limit(limit))]
+            return [item_from_row(row) for row in conn.execute(query.order_by(order).limit(limit))]
 
         return await self._run(load)
+
+    async def search(self, query: ReviewQuery) -> ReviewPage:
+        """The page of items a trainer asked for (bot/core/review_items.py), newest first, with the total."""
+        return await self._run(lambda conn: find_items(conn, query))
 
     async def counts(self) -> dict[str, int]:
         def load(conn: Connection) -> dict[str, int]:
@@ -144,8 +116,8 @@ class ReviewInbox:
 
     async def labelled(self) -> list[ReviewItem]:
         def load(conn: Connection) -> list[ReviewItem]:
-            query = _items().where(t.review_items.c.status == "labelled").order_by(t.review_items.c.id)
-            return [_item(row) for row in conn.execute(query)]
+            query = item_select().where(t.review_items.c.status == "labelled").order_by(t.review_items.c.id)
+            return [item_from_row(row) for row in conn.execute(query)]
 
         return await self._run(load)
 
@@ -167,7 +139,7 @@ class ReviewInbox:
             ).rowcount
             if not changed:
                 raise ReviewError(404, "not_found", f"No review item {item_id}.")
-            return _item(conn.execute(_items().where(t.review_items.c.id == item_id)).one())
+            return item_from_row(conn.execute(item_select().where(t.review_items.c.id == item_id)).one())
 
         return await self._run(save)
 
@@ -328,14 +300,6 @@ class ReviewInbox:
         return await in_transaction(self.engine, work)
 
 
-def _items() -> Any:
-    return (
-        select(t.review_items, t.agents.c.display_name.label("trainer_name"), t.review_scores.c.scores)
-        .outerjoin(t.agents, t.agents.c.id == t.review_items.c.trainer_id)
-        .outerjoin(t.review_scores, t.review_scores.c.item_id == t.review_items.c.id)
-    )
-
-
 def _entities(parse: dict[str, Any]) -> list[dict[str, Any]]:
     """The NLU's entities without Rasa's extra keys: what the export needs to annotate and mask them."""
     return [
@@ -343,24 +307,6 @@ def _entities(parse: dict[str, Any]) -> list[dict[str, Any]]:
         for e in parse.get("entities") or []
         if isinstance(e, dict)
     ]
-
-
-def _item(row: Any) -> ReviewItem:
-    return ReviewItem(
-        id=row.id,
-        conversation_id=row.conversation_id,
-        text=row.text,
-        predicted_intent=row.predicted_intent,
-        confidence=row.confidence,
-        entities=tuple(json.loads(row.entities or "[]")),
-        reason=row.reason,
-        status=row.status,
-        label=row.label,
-        trainer_name=row.trainer_name,
-        reviewed_at=row.reviewed_at,
-        created_at=row.created_at,
-        scores=json.loads(row.scores) if row.scores else None,
-    )
 
 
 def _cursor(conn: Connection, source: str) -> int:

@@ -1,7 +1,8 @@
 """The handoff packet: what `action_handoff` tells the hub and the agent about a conversation it hands over.
 
 It travels as Rasa's custom reply item `{"recipient_id": ..., "custom": {"handoff": <packet>}}`; the hub reads
-`reason`, `priority` and `summary` and shows the agent the rest (docs/architecture.md, "Contracts").
+`reason`, `priority` and `summary` and shows the agent the rest (docs/architecture.md, "Contracts"), in words: the
+console turns intents, forms, entities and signals into titles and phrases (bot/static/console/handoff-labels.js).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any, TypedDict
 
 class CustomerIds(TypedDict):
     verified_customer_id: str | None
+    verified_by: str | None
+    """A `VerifiedBy` word; None when nobody is verified (or in a packet from before the field)."""
     email: str | None
 
 
@@ -18,6 +21,8 @@ class IntentTurn(TypedDict):
     intent: str | None
     confidence: float | None
     text: str | None
+    button: bool
+    """A tapped button: its text says only that; the intent says which."""
 
 
 class HandoffPacket(TypedDict):

@@ -82,6 +82,15 @@ class Sender(Word):
     SYSTEM = "system"
 
 
+class VerifiedBy(Word):
+    """How the assistant knows who the customer is (the handoff packet's `customer.verified_by`)."""
+
+    EMAIL = "email"
+    """They gave the email address of the order."""
+    SHOP_LOGIN = "shop_login"
+    """They are signed in at the shop, which vouched for them in the message's metadata."""
+
+
 class Role(Word):
     """What a console account may do: agents take conversations, trainers teach, supervisors see the figures."""
 

@@ -6,14 +6,14 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, literal, select, union_all, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain.vocabulary import State
 from bot.store import schema as t
 from bot.store.database import in_transaction
-from bot.store.records import Conversation, FeedbackAnswer, Message, NewMessage, insert_messages
+from bot.store.records import Conversation, FeedbackAnswer, Message, NewMessage, insert_messages, iso
 from bot.store.schema import utcnow
 
 T = TypeVar("T")
@@ -133,6 +133,55 @@ class FeedbackStore:
             )
 
         return await self._run(add)
+
+    async def answers_of(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The customer's ratings and NPS answers in this conversation, oldest first, for the agents' transcript:
+        score and scale, comment, whom it credits, and the question it answered (`after`: that question's message
+        id; the answer is written in the same transaction that marks its question answered, at the same time)."""
+        requests = t.feedback_requests
+
+        def answers(question: str) -> Any:
+            table = FEEDBACK_TABLES[question]
+            answered = and_(
+                requests.c.conversation_id == table.c.conversation_id,
+                requests.c.question == question,
+                requests.c.answered_at == table.c.created_at,
+            )
+            return (
+                select(
+                    literal(question).label("question"),
+                    table.c.id,
+                    table.c.score,
+                    table.c.comment,
+                    table.c.created_at,
+                    table.c.agent_id,
+                    t.agents.c.display_name.label("agent_name"),
+                    requests.c.message_id.label("after"),
+                )
+                .select_from(table)
+                .outerjoin(requests, answered)
+                .outerjoin(t.agents, t.agents.c.id == table.c.agent_id)
+                .where(table.c.conversation_id == conversation_id)
+            )
+
+        def load(conn: Connection) -> list[dict[str, Any]]:
+            query = union_all(*(answers(question) for question in FEEDBACK_TABLES)).subquery()
+            rows = conn.execute(select(query).order_by(query.c.created_at, query.c.id)).all()
+            return [
+                {
+                    "question": row.question,
+                    "score": row.score,
+                    "scale": FEEDBACK_SCALES[row.question][-1],
+                    "comment": row.comment,
+                    "at": iso(row.created_at),
+                    "after": row.after,
+                    "credited_to": "agent" if row.agent_id else "bot",
+                    "agent_name": row.agent_name,
+                }
+                for row in rows
+            ]
+
+        return await self._run(load)
 
     async def _run(self, work: Callable[[Connection], T]) -> T:
         return await in_transaction(self.engine, work)

@@ -254,6 +254,20 @@ order_actions = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
+identity_checks = Table(
+    "hub_identity_checks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(36), ForeignKey("hub_conversations.id"), nullable=False, index=True),
+    Column("agent_id", Integer, ForeignKey("hub_agents.id"), nullable=False),
+    Column("order_number", String(20), nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("how", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+"""An agent's word that they checked, by other means than the assistant's, that the person in a conversation owns
+an order (bot/store/identity_checks.py)."""
+
 deliveries = Table(
     "hub_deliveries",
     metadata,

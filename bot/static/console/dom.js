@@ -67,24 +67,37 @@ export function safeLink(url, text) {
   return document.createTextNode(text || "");
 }
 
-/**
- * A small coloured label. Priority and reason badges show the hub's own words (urgent, not_understood...),
- * the words agents see in reports too, with the longer explanation as a tooltip.
- */
-export function badge(kind, value, label) {
-  var raw = kind === "priority" || kind === "reason";
+/** A small coloured label: `label` is what it says (in words, never the stored name), `explanation` its tooltip. */
+export function badge(kind, value, label, explanation) {
   return el(
     "span",
-    {
-      class: "badge badge--" + kind + " badge--" + kind + "-" + value,
-      "data-value": value,
-      title: raw && label ? label : null,
-    },
-    raw ? value : label || value
+    { class: "badge badge--" + kind + " badge--" + kind + "-" + value, "data-value": value, title: explanation || null },
+    label || value
   );
 }
 
-/** A definition list from [label, value] pairs; values that are empty are left out. */
+var LONG_WORD = /\S{24,}/;
+
+/**
+ * Text that may wrap inside a long e-mail address, link or id at sensible points (before "@", after ".", "/",
+ * "-", "_"), not in the middle of a word; anything else as it is.
+ */
+export function wrappable(text) {
+  var value = String(text);
+  if (!LONG_WORD.test(value) && value.indexOf("@") < 0) {
+    return document.createTextNode(value);
+  }
+  var node = el("span");
+  value.split(/(?=@)|(?<=[./_-])/).forEach(function (piece, index) {
+    if (index) {
+      node.appendChild(el("wbr"));
+    }
+    node.appendChild(document.createTextNode(piece));
+  });
+  return node;
+}
+
+/** A definition list from [label, value] pairs; values that are empty are left out, long words wrap sensibly. */
 export function facts(rows) {
   var list = el("dl", { class: "facts" });
   rows.forEach(function (row) {
@@ -94,7 +107,7 @@ export function facts(rows) {
     }
     append(list, el("dt", null, row[0]));
     var dd = el("dd");
-    append(dd, typeof value === "string" || typeof value === "number" ? String(value) : value);
+    append(dd, typeof value === "string" || typeof value === "number" ? wrappable(value) : value);
     list.appendChild(dd);
   });
   return list;

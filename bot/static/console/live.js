@@ -15,8 +15,8 @@ var watched = new Set(); // conversations this socket gets events for
 var handlers = { opened: function () {}, event: function () {}, sessionEnded: function () {} };
 
 /**
- * Connect (if not already). `opened()` runs on each (re)connection, `event(data)` for each event but the
- * hub's hello, `sessionEnded(message)` when the hub says the session is over.
+ * Connect (if not already). `opened()` runs on each (re)connection, once the hub has said hello, `event(data)` for
+ * each event but the hub's hello, `sessionEnded(message)` when the hub says the session is over.
  */
 export function startLive(callbacks) {
   handlers = callbacks;
@@ -53,10 +53,6 @@ function connect() {
   ws = socket;
   watched = new Set();
   setLive("connecting");
-  socket.addEventListener("open", function () {
-    // Whatever happened while we were away: fetch it again, and ask for the live events once more.
-    handlers.opened();
-  });
   socket.addEventListener("message", function (event) {
     var data;
     try {
@@ -102,6 +98,9 @@ function handle(event) {
   if (event.type === "hello") {
     attempt = 0;
     setLive("live");
+    // The hub counts this console online once it says hello: fetch what happened while we were away (the queue
+    // then counts us too), and ask for the live events once more.
+    handlers.opened();
   } else if (event.type === "error") {
     if (event.code === "unauthenticated") {
       handlers.sessionEnded("Your session has ended. Please sign in again.");

@@ -1,10 +1,12 @@
 /*
  * Insight's three charts (Chart.js, loaded the first time they are drawn): destroyed and drawn again for every
  * period, so none leaks. Each canvas says how many points it drew (data-points) once it has been drawn.
+ * The two by-time charts are bars by day for short periods, by week or month for long ones (buckets.js), and
+ * each says under it how many of its days had anything: a quiet period reads as quiet, not as a lone dot.
  */
 
 import { $ } from "../dom.js";
-import { formatDay } from "./days.js";
+import { chartBuckets, unitCount } from "./buckets.js";
 import { formatAverage, formatCount, formatShare, isNone, plural } from "./figures.js";
 import { loadChartLibrary } from "./chart-library.js";
 import { tableNamed } from "./report-table.js";
@@ -18,6 +20,9 @@ var CHART_COLORS = {
   grid: "#eaecf0",
   text: "#475467",
 };
+
+var LINE_FROM = 32; // CSAT over this many days, weeks or months is a line; fewer are bars
+var COUNT_AXIS_MAX = 4; // a day or two of conversations does not fill the chart's height
 
 var charts = {}; // name → Chart, destroyed before each redraw
 var generation = 0; // a draw waiting for Chart.js goes ahead only if nothing was drawn or destroyed since
@@ -62,6 +67,15 @@ function chartEmpty(name, message) {
   note.textContent = message || "";
   note.hidden = !message;
   $("insight-chart-" + name).parentNode.hidden = !!message;
+}
+
+/** Under a by-time chart: "Ratings on 1 of 22 days." (nothing when the chart says it is empty). */
+function chartNote(name, text) {
+  var note = document.querySelector("[data-note-for=" + name + "]");
+  if (note) {
+    note.textContent = text || "";
+    note.hidden = !text;
+  }
 }
 
 /** Draw one chart; its canvas says how many points it drew (data-points) once it has been drawn. */
@@ -125,39 +139,59 @@ function dayAxis(stacked) {
   };
 }
 
+function timeTitle(groups) {
+  return function (items) {
+    var group = groups[items[0] ? items[0].dataIndex : 0] || {};
+    return group.title || "";
+  };
+}
+
 function drawCharts(data, Chart) {
   if (Chart && Chart.defaults) {
     Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
     Chart.defaults.color = CHART_COLORS.text;
   }
   var daily = tableNamed(data, "daily").rows || [];
-  var labels = daily.map(function (row) {
-    return formatDay(row.day, true);
+  var time = chartBuckets(daily);
+  var groups = time.groups;
+  var labels = groups.map(function (group) {
+    return group.label;
   });
+  var perWeek = time.unit === "day" ? "" : " Each bar is a " + time.unit + (time.unit === "week" ? " (from Monday)." : ".");
+  $("insight-chart-csat-title").textContent = "Satisfaction by " + time.unit;
+  $("insight-chart-handoffs-title").textContent = "Conversations and handoffs by " + time.unit;
 
-  // CSAT by day (a line; days without ratings are skipped over, not drawn as 0%).
-  var csatPoints = daily.filter(function (row) {
-    return !isNone(row.csat);
+  // CSAT by day, week or month: bars for a short period, a line for a long one; no ratings is no bar, not 0%.
+  var csatPoints = groups.filter(function (group) {
+    return !isNone(group.csat);
   }).length;
+  var csatType = groups.length >= LINE_FROM ? "line" : "bar";
   chartEmpty("csat", csatPoints ? "" : "No ratings in this period.");
+  chartNote("csat", csatPoints ? "Ratings in " + csatPoints + " of " + unitCount(groups.length, time.unit) + "." +
+    (csatType === "bar" ? perWeek : "") : "");
+  var csatCanvas = $("insight-chart-csat");
+  csatCanvas.setAttribute("data-type", csatType);
+  csatCanvas.setAttribute("data-unit", time.unit);
   drawChart(
     Chart,
     "csat",
     {
-      type: "line",
+      type: csatType,
       data: {
         labels: labels,
         datasets: [
           {
             label: "CSAT (rated 4–5)",
-            data: daily.map(function (row) {
-              return isNone(row.csat) ? null : Math.round(Number(row.csat) * 1000) / 10;
+            data: groups.map(function (group) {
+              return isNone(group.csat) ? null : Math.round(Number(group.csat) * 1000) / 10;
             }),
             borderColor: CHART_COLORS.line,
             backgroundColor: CHART_COLORS.line,
-            pointRadius: daily.length > 60 ? 1 : 3,
+            pointRadius: groups.length > 60 ? 1 : 3,
             spanGaps: true,
             cubicInterpolationMode: "monotone", // no curve overshooting 0% or 100%
+            maxBarThickness: 36,
+            minBarLength: 3, // 0% is a sliver, told apart from a day without ratings (no bar)
           },
         ],
       },
@@ -167,10 +201,11 @@ function drawCharts(data, Chart) {
           legend: { display: false },
           tooltip: {
             callbacks: {
+              title: timeTitle(groups),
               label: function (context) {
-                var row = daily[context.dataIndex] || {};
-                return "CSAT " + formatShare(row.csat) + " · " + plural(row.ratings, "rating", "ratings") +
-                  " · average " + formatAverage(row.average);
+                var group = groups[context.dataIndex] || {};
+                return "CSAT " + formatShare(group.csat) + " · " + plural(group.ratings, "rating", "ratings") +
+                  " · average " + formatAverage(group.average);
               },
             },
           },
@@ -178,14 +213,19 @@ function drawCharts(data, Chart) {
       }),
     },
     csatPoints,
-    "CSAT by day: " + csatPoints + " of " + daily.length + " days had ratings. The By day table has the figures."
+    "CSAT by " + time.unit + ": " + csatPoints + " of " + unitCount(groups.length, time.unit) +
+      " had ratings. The By day table has the figures."
   );
 
-  // Conversations by day, split into finished by the bot and handed to a person.
-  var busyDays = daily.filter(function (row) {
-    return Number(row.conversations) > 0;
+  // Conversations by day, week or month, split into finished by the bot and handed to a person.
+  var busy = groups.filter(function (group) {
+    return group.conversations > 0;
   }).length;
-  chartEmpty("handoffs", busyDays ? "" : "No conversations in this period.");
+  chartEmpty("handoffs", busy ? "" : "No conversations in this period.");
+  chartNote("handoffs", busy ? "Conversations in " + busy + " of " + unitCount(groups.length, time.unit) + "." + perWeek : "");
+  var handoffsCanvas = $("insight-chart-handoffs");
+  handoffsCanvas.setAttribute("data-type", "bar");
+  handoffsCanvas.setAttribute("data-unit", time.unit);
   drawChart(
     Chart,
     "handoffs",
@@ -196,19 +236,21 @@ function drawCharts(data, Chart) {
         datasets: [
           {
             label: "Finished by the bot",
-            data: daily.map(function (row) {
-              return Math.max(0, (Number(row.conversations) || 0) - (Number(row.handed_off) || 0));
+            data: groups.map(function (group) {
+              return Math.max(0, group.conversations - group.handed_off);
             }),
             backgroundColor: CHART_COLORS.contained,
             stack: "conversations",
+            maxBarThickness: 36,
           },
           {
             label: "Handed to a person",
-            data: daily.map(function (row) {
-              return Number(row.handed_off) || 0;
+            data: groups.map(function (group) {
+              return group.handed_off;
             }),
             backgroundColor: CHART_COLORS.handedOff,
             stack: "conversations",
+            maxBarThickness: 36,
           },
         ],
       },
@@ -218,6 +260,7 @@ function drawCharts(data, Chart) {
           y: {
             stacked: true,
             beginAtZero: true,
+            suggestedMax: COUNT_AXIS_MAX,
             ticks: { precision: 0, color: CHART_COLORS.text },
             grid: { color: CHART_COLORS.grid },
           },
@@ -226,19 +269,20 @@ function drawCharts(data, Chart) {
           legend: { position: "bottom", labels: { boxWidth: 12 } },
           tooltip: {
             callbacks: {
+              title: timeTitle(groups),
               footer: function (items) {
-                var row = daily[items[0] ? items[0].dataIndex : 0] || {};
-                return plural(row.conversations, "conversation", "conversations") + " · handoff rate " +
-                  formatShare(row.handoff_rate);
+                var group = groups[items[0] ? items[0].dataIndex : 0] || {};
+                return plural(group.conversations, "conversation", "conversations") + " · handoff rate " +
+                  formatShare(group.handoff_rate);
               },
             },
           },
         },
       }),
     },
-    busyDays,
-    "Conversations by day, finished by the bot or handed to a person: " + busyDays + " of " + daily.length +
-      " days had conversations. The By day table has the figures."
+    busy,
+    "Conversations by " + time.unit + ", finished by the bot or handed to a person: " + busy + " of " +
+      unitCount(groups.length, time.unit) + " had conversations. The By day table has the figures."
   );
 
   // CSAT of the bot and of each agent with ratings.
@@ -266,6 +310,7 @@ function drawCharts(data, Chart) {
               return isNone(row.agent_id) ? CHART_COLORS.bot : CHART_COLORS.agent;
             }),
             maxBarThickness: 28,
+            minBarLength: 3, // someone rated at 0% still has a bar
           },
         ],
       },

@@ -1,6 +1,9 @@
-/* Insight's figures as people read them: null is "–"; every share comes with the count behind it. */
+/* Insight's figures as people read them: null is "–"; every share comes with the count behind it; intents,
+ * handoff reasons and days in words. */
 
-import { formatUtcTime } from "./days.js";
+import { REASON_LABELS } from "../handoff-labels.js";
+import { intentTitle } from "../intent-titles.js";
+import { formatDay, formatUtcTime } from "./days.js";
 
 export var NONE = "–";
 export var QUESTION_LABELS = { csat: "CSAT", nps: "NPS" };
@@ -88,6 +91,15 @@ export function formatCell(key, value) {
   }
   if (key === "question") {
     return QUESTION_LABELS[value] || String(value);
+  }
+  if (key === "intent") {
+    return intentTitle(value);
+  }
+  if (key === "reason") {
+    return REASON_LABELS[value] || String(value);
+  }
+  if (key === "day") {
+    return formatDay(value);
   }
   return typeof value === "number" ? formatCount(value) : String(value);
 }

@@ -1,7 +1,8 @@
-/* Insight's tables: each drawn from the hub's columns and rows, with its CSV download. */
+/* Insight's tables: each drawn from the hub's columns and rows, with its CSV download; By day newest first
+ * (daily-table.js). Every cell keeps the hub's value in data-value and shows it in words. */
 
 import { $, append, clear, el } from "../dom.js";
-import { REASON_LABELS } from "../handoff-labels.js";
+import { DAILY_PAGE, dailyEntries, quietRow } from "./daily-table.js";
 import { formatCell, isNone, isSecondsKey } from "./figures.js";
 import { csvHref } from "./period.js";
 
@@ -41,10 +42,7 @@ export function renderTables(data) {
 }
 
 function cellHint(key, value) {
-  if (isSecondsKey(key) && !isNone(value)) {
-    return String(value) + " s";
-  }
-  return key === "reason" ? REASON_LABELS[value] || null : null;
+  return isSecondsKey(key) && !isNone(value) ? String(value) + " s" : null;
 }
 
 function insightTable(table) {
@@ -88,26 +86,6 @@ function insightTable(table) {
   });
   append(element, append(el("thead"), headRow));
   var body = el("tbody");
-  rows.forEach(function (row) {
-    var tr = el("tr");
-    columns.forEach(function (column, index) {
-      var value = row[column.key];
-      var header = index === 0 && !numeric[column.key]; // the row's name (a day, an agent, a reason...)
-      var cell = el(
-        header ? "th" : "td",
-        {
-          scope: header ? "row" : null,
-          class: numeric[column.key] ? "num" : null,
-          "data-key": column.key,
-          "data-value": isNone(value) ? "" : String(value),
-          title: cellHint(column.key, value),
-        },
-        formatCell(column.key, value)
-      );
-      tr.appendChild(cell);
-    });
-    body.appendChild(tr);
-  });
   if (!rows.length) {
     var empty = el("tr", { class: "insight-table__empty" });
     empty.appendChild(el("td", { colspan: Math.max(1, columns.length) }, TABLE_EMPTY[table.name] || "Nothing in this period."));
@@ -116,5 +94,51 @@ function insightTable(table) {
   element.appendChild(body);
   wrap.appendChild(element);
   card.appendChild(wrap);
+  if (table.name === "daily") {
+    pagedDays(card, body, rows, columns, numeric);
+  } else {
+    rows.forEach(function (row) {
+      body.appendChild(tableRow(row, columns, numeric));
+    });
+  }
   return card;
+}
+
+/** The By day rows, newest first with quiet runs folded, a month at a time ("Show earlier days"). */
+function pagedDays(card, body, rows, columns, numeric) {
+  var entries = dailyEntries(rows);
+  var shown = 0;
+  var more = el("button", { class: "btn btn--small insight-table__more", type: "button", "data-testid": "insight-daily-more" });
+  function showMore() {
+    entries.slice(shown, shown + DAILY_PAGE).forEach(function (entry) {
+      body.appendChild(entry.quiet ? quietRow(entry.quiet, columns.length) : tableRow(entry.row, columns, numeric));
+    });
+    shown = Math.min(entries.length, shown + DAILY_PAGE);
+    more.textContent = "Show earlier days (" + (entries.length - shown) + " more rows)";
+    more.hidden = shown >= entries.length;
+  }
+  more.addEventListener("click", showMore);
+  showMore();
+  card.appendChild(more);
+}
+
+function tableRow(row, columns, numeric) {
+  var tr = el("tr");
+  columns.forEach(function (column, index) {
+    var value = row[column.key];
+    var header = index === 0 && !numeric[column.key]; // the row's name (a day, an agent, a reason...)
+    var cell = el(
+      header ? "th" : "td",
+      {
+        scope: header ? "row" : null,
+        class: numeric[column.key] ? "num" : null,
+        "data-key": column.key,
+        "data-value": isNone(value) ? "" : String(value),
+        title: cellHint(column.key, value),
+      },
+      formatCell(column.key, value)
+    );
+    tr.appendChild(cell);
+  });
+  return tr;
 }

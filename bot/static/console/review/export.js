@@ -3,6 +3,7 @@
 import { runAction } from "../action-feedback.js";
 import { api } from "../api.js";
 import { $, append, el, facts } from "../dom.js";
+import { intentTitle } from "../intent-titles.js";
 import { announce } from "./announce.js";
 import { replaceResult } from "./results.js";
 
@@ -85,7 +86,9 @@ function countsTable(counts, testid) {
     .sort()
     .forEach(function (name) {
       var row = el("tr", { "data-intent": name });
-      append(row, el("td", { class: "mono" }, name), el("td", { class: "num" }, String(counts[name])));
+      var intent = el("td", { title: name });
+      append(intent, intentTitle(name), " ", el("code", { class: "mono muted small" }, name));
+      append(row, intent, el("td", { class: "num" }, String(counts[name])));
       body.appendChild(row);
     });
   table.appendChild(body);

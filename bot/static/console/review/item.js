@@ -1,27 +1,15 @@
-/* One message in the review inbox: why it is there, the bot's guess, the text, and its form or verdict. */
+/*
+ * One message in the review inbox: why it is there, the bot's guess (in words), the text, a link to its
+ * conversation when the console can open it, and its form or verdict.
+ */
 
 import { conversationLink } from "../conversation-link.js";
 import { append, badge, el } from "../dom.js";
-import { formatDate, formatTime, percent } from "../format.js";
+import { formatDate, formatTime } from "../format.js";
 import { escalationScores } from "./escalation-scores.js";
+import { confidence, intentName } from "./intent-name.js";
 import { ESCALATION_LABELS, escalationForm, reviewForm } from "./label-forms.js";
-
-var REVIEW_REASONS = {
-  nlu_fallback: "Fell back",
-  out_of_scope: "Out of scope",
-  low_confidence: "Unsure",
-  not_understood: "Handed over: not understood",
-  missed_escalation: "Missed handoff?",
-  near_threshold: "Nearly handed over",
-};
-var REVIEW_REASON_HINTS = {
-  nlu_fallback: "No intent was confident enough, so the bot gave its fallback answer",
-  out_of_scope: "The bot took it for something the shop does not handle",
-  low_confidence: "The bot answered, but with less confidence than the review threshold",
-  not_understood: "The customer wrote this shortly before the bot handed them to a person for not understanding",
-  missed_escalation: "The customer was upset here, the bot did not hand over, and soon after they asked for a person",
-  near_threshold: "The scores came close to a threshold for handing over, and the bot did not hand over",
-};
+import { REVIEW_REASON_HINTS, REVIEW_REASONS } from "./reasons.js";
 
 /** `inbox`: knownIntent(name), reviewed(item, node, status) and openConversation(id), from the inbox. */
 export function reviewItem(item, inbox) {
@@ -36,32 +24,34 @@ export function reviewItem(item, inbox) {
   });
 
   var top = el("div", { class: "review-item__top" });
-  var reason = badge("review", item.reason, REVIEW_REASONS[item.reason] || item.reason);
+  var reason = badge("review", item.reason, REVIEW_REASONS[item.reason] || "Other");
   reason.setAttribute("data-testid", "review-reason");
   reason.title = REVIEW_REASON_HINTS[item.reason] || "";
   var escalation = item.kind === "escalation";
-  var predicted = el("span", { class: "review-item__predicted", "data-testid": "review-predicted" });
+  // An open intent item shows the bot's guess as a suggestion by its form (label-forms.js), not here.
+  var predicted = null;
   if (escalation) {
-    append(predicted, el("span", { class: "muted" }, "Intent "), el("code", { class: "mono" }, item.predicted_intent || "—"));
-  } else if (item.predicted_intent) {
-    append(
-      predicted,
-      el("span", { class: "muted" }, "Bot's guess "),
-      el("code", { class: "mono" }, item.predicted_intent),
-      item.confidence !== null && item.confidence !== undefined
-        ? el("span", { class: "review-item__confidence", "data-testid": "review-confidence" }, percent(item.confidence))
-        : null
-    );
-  } else {
-    predicted.appendChild(el("span", { class: "muted" }, "No guess"));
+    predicted = el("span", { class: "review-item__predicted", "data-testid": "review-predicted" });
+    append(predicted, el("span", { class: "muted" }, "Understood as "), intentName(item.predicted_intent));
+  } else if (item.status !== "open") {
+    predicted = el("span", { class: "review-item__predicted", "data-testid": "review-predicted" });
+    if (item.predicted_intent) {
+      append(
+        predicted,
+        el("span", { class: "muted" }, "The bot guessed "),
+        intentName(item.predicted_intent),
+        confidence(item)
+      );
+    } else {
+      predicted.appendChild(el("span", { class: "muted" }, "The bot had no guess"));
+    }
   }
   var when = el(
     "time",
     { class: "review-item__when muted small", datetime: item.created_at, title: formatDate(item.created_at) },
     formatTime(item.created_at)
   );
-  var link = conversationLink(item.conversation_id, textId, "review-item__link", "review-conversation", inbox.openConversation);
-  append(top, reason, predicted, when, link);
+  append(top, reason, predicted, when, conversation(item, textId, inbox));
   node.appendChild(top);
 
   node.appendChild(el("blockquote", { class: "review-item__text", id: textId, "data-testid": "review-text" }, item.text));
@@ -94,9 +84,11 @@ export function reviewItem(item, inbox) {
 function verdict(item, escalation) {
   var line = el("p", { class: "review-item__verdict", "data-testid": "review-verdict" });
   if (item.status === "labelled" && escalation) {
-    append(line, el("strong", { "data-testid": "review-label-name" }, ESCALATION_LABELS[item.label] || item.label || "—"));
+    append(line, el("strong", { "data-testid": "review-label-name" }, ESCALATION_LABELS[item.label] || "—"));
   } else if (item.status === "labelled") {
-    append(line, "Labelled ", el("code", { class: "mono", "data-testid": "review-label-name" }, item.label || "—"));
+    var label = intentName(item.label);
+    label.setAttribute("data-testid", "review-label-name");
+    append(line, "Labelled ", label);
   } else {
     line.appendChild(document.createTextNode("Dismissed"));
   }
@@ -107,4 +99,20 @@ function verdict(item, escalation) {
     item.reviewed_at ? el("span", { class: "muted" }, " · " + formatTime(item.reviewed_at)) : null
   );
   return line;
+}
+
+/** "Open the conversation", or why there is none to open (Rasa also keeps senders the hub never had). */
+function conversation(item, textId, inbox) {
+  if (item.conversation_exists) {
+    return conversationLink(item.conversation_id, textId, "review-item__link", "review-conversation", inbox.openConversation);
+  }
+  return el(
+    "span",
+    {
+      class: "review-item__no-link muted small",
+      "data-testid": "review-no-conversation",
+      title: "Rasa kept this message, but the hub has no conversation for it (a test chat, or another database).",
+    },
+    "No conversation to open"
+  );
 }

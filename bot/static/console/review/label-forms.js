@@ -1,12 +1,15 @@
 /*
  * What a trainer does with an open item: an intent's Label (an existing intent or a new name) or Dismiss, an
- * escalation's "Needs a person", "Fine" or Dismiss. The item leaves the list once the hub has it.
+ * escalation's "Needs a person", "Fine" or Dismiss. The item leaves the list once the hub has it. The intent
+ * field starts empty: the bot's guess is offered beside it ("Use this"), so one click never confirms a wrong one.
  */
 
 import { clearActionError, showActionError } from "../action-feedback.js";
 import { api } from "../api.js";
 import { append, el } from "../dom.js";
+import { intentTitle } from "../intent-titles.js";
 import { announce } from "./announce.js";
+import { confidence, intentName } from "./intent-name.js";
 
 // An escalation item's verdict (bot/escalation_review.py LABELS), instead of an intent.
 export var ESCALATION_LABELS = { needs_person: "Needs a person", fine: "Fine" };
@@ -27,7 +30,7 @@ export function reviewForm(item, node, textId, inbox) {
     id: inputId,
     type: "text",
     list: "review-intents",
-    value: item.reason === "out_of_scope" ? "out_of_scope" : item.predicted_intent || "",
+    value: "",
     maxlength: 64,
     autocomplete: "off",
     autocapitalize: "none",
@@ -43,14 +46,18 @@ export function reviewForm(item, node, textId, inbox) {
   dismissButton.setAttribute("aria-describedby", textId);
   var field = el("div", { class: "review-item__field" });
   append(field, el("label", { class: "review-item__label", for: inputId }, "Intent"), input);
-  append(form, field, labelButton, dismissButton, hint);
+  append(form, suggestions(item, function (name) {
+    input.value = name;
+    updateHint();
+    input.focus();
+  }), field, labelButton, dismissButton, hint);
 
   function updateHint() {
     var name = input.value.trim();
     if (!name) {
       hint.textContent = "Pick an intent from the list or type a new name.";
     } else if (inbox.knownIntent(name)) {
-      hint.textContent = "";
+      hint.textContent = "Known intent: " + intentTitle(name) + ".";
     } else if (!INTENT_NAME.test(name)) {
       hint.textContent = "A new intent's name: 2-64 lower-case letters, digits and underscores.";
     } else {
@@ -71,7 +78,7 @@ export function reviewForm(item, node, textId, inbox) {
     }
     reviewAction(item, node, form, buttons, "/label", { intent: intent }, input, inbox).then(function (done) {
       if (done) {
-        announce("Labelled “" + shortText(item.text) + "” as " + intent + ".");
+        announce("Labelled “" + shortText(item.text) + "” as " + intentTitle(intent) + ".");
       }
     });
   });
@@ -83,6 +90,41 @@ export function reviewForm(item, node, textId, inbox) {
     });
   });
   return form;
+}
+
+/**
+ * The bot's guesses as suggestions, each with a "Use this" that fills the field (`use(name)`) and no more:
+ * out of scope (and its next best guess), or the intent it guessed with how sure it was.
+ */
+function suggestions(item, use) {
+  var guesses = [];
+  if (item.reason === "out_of_scope") {
+    guesses.push({ lead: "The bot took it for: ", name: "out_of_scope", confidence: null });
+    if (item.predicted_intent) {
+      guesses.push({ lead: "Its next best guess: ", name: item.predicted_intent, confidence: item.confidence });
+    }
+  } else if (item.predicted_intent) {
+    guesses.push({ lead: "The bot guessed: ", name: item.predicted_intent, confidence: item.confidence });
+  }
+  var box = el("div", { class: "review-item__suggestions", "data-testid": "review-suggestions" });
+  if (!guesses.length) {
+    box.appendChild(el("p", { class: "review-item__suggestion muted" }, "The bot had no guess for this message."));
+  }
+  guesses.forEach(function (guess, index) {
+    var id = "review-guess-" + item.id + "-" + index;
+    var line = el("p", { class: "review-item__suggestion", "data-testid": "review-suggestion", "data-intent": guess.name });
+    var words = el("span", { id: id });
+    append(words, el("span", { class: "muted" }, guess.lead), intentName(guess.name),
+      guess.confidence === null ? null : " ", confidence(guess));
+    var button = el("button", { class: "btn btn--small", type: "button", "data-testid": "review-use-guess",
+      "aria-describedby": id }, "Use this");
+    button.addEventListener("click", function () {
+      use(guess.name);
+    });
+    append(line, words, button);
+    box.appendChild(line);
+  });
+  return box;
 }
 
 /** "Needs a person", "Fine" and Dismiss, for an open escalation item (it takes no intent). */

@@ -1,13 +1,16 @@
 /*
- * The trainers' (and supervisors') review inbox (bot/review_api.py): customer messages the bot was unsure
- * about, by status, to label with an intent or dismiss; the export to the training data; the model reload.
+ * The trainers' (and supervisors') review inbox (bot/api/review.py): customer messages the bot was unsure
+ * about, by status, searched, filtered and paged (newest first), to label with an intent or dismiss; the export
+ * to the training data; the model reload.
  */
 
 import { api } from "../api.js";
 import { $, clear, el } from "../dom.js";
+import { intentTitle } from "../intent-titles.js";
 import { canReview } from "../session.js";
 import { announce } from "./announce.js";
 import { exportReviewed } from "./export.js";
+import { fillIntentFilter, filterParams, resetFilters, setupFilters } from "./filters.js";
 import { reviewItem } from "./item.js";
 import { checkReload, reloadModel, resetModelReload } from "./model-reload.js";
 
@@ -17,9 +20,14 @@ var REVIEW_EMPTY = {
   dismissed: "No dismissed messages.",
 };
 
+var PAGE = 25; // items a page (the hub sends at most 100)
+
 var status = "open";
+var offset = 0; // of the page shown
 var items = [];
-var counts = null; // per status, from the hub; null before the first answer
+var total = 0; // items of the status that pass the filters, on every page
+var filtered = false; // a search or filter narrowed the list
+var counts = null; // per status, of the whole inbox, from the hub; null before the first answer
 var intents = []; // the domain's intents, for the picker
 var seq = 0; // a later request wins over an earlier one
 
@@ -49,11 +57,20 @@ export function setupReview(openConversation) {
   });
   $("review-export").addEventListener("click", exportReviewed);
   $("model-reload").addEventListener("click", reloadModel);
+  setupFilters(function () {
+    loadReview(status, 0);
+  });
+  $("review-prev").addEventListener("click", function () {
+    turnPage(Math.max(0, offset - PAGE));
+  });
+  $("review-next").addEventListener("click", function () {
+    turnPage(offset + PAGE);
+  });
 }
 
 /** The view is shown: the current status again, and whether a model reload is under way. */
 export function showReview() {
-  loadReview(status);
+  loadReview(status, offset);
   checkReload();
 }
 
@@ -61,10 +78,14 @@ export function showReview() {
 export function resetReview() {
   resetModelReload();
   status = "open";
+  offset = 0;
   items = [];
+  total = 0;
+  filtered = false;
   counts = null;
   intents = [];
   seq += 1;
+  resetFilters();
   clear($("review-list"));
   clear($("review-results"));
   clear($("review-intents"));
@@ -72,32 +93,56 @@ export function resetReview() {
   setReviewMessage("");
   renderReviewCounts();
   renderReviewStatuses();
+  renderPager();
 }
 
-/** GET /api/review for one status; the hub takes in what is new from Rasa's tracker store first. */
-function loadReview(wanted) {
+/**
+ * GET /api/review: one page of one status with the filters; the hub takes in what is new from Rasa's tracker
+ * store first. Another status starts on its first page.
+ */
+function loadReview(wanted, wantedOffset) {
   if (!canReview()) {
     return Promise.resolve();
   }
+  var asked = filterParams();
   seq += 1;
   var mySeq = seq;
   var changed = wanted !== status;
   status = wanted;
   renderReviewStatuses();
   var list = $("review-list");
+  if (asked.error) {
+    clear(list);
+    items = [];
+    total = 0;
+    renderPager();
+    setReviewMessage(asked.error, true);
+    asked.field.focus();
+    return Promise.resolve();
+  }
+  var params = new URLSearchParams(asked.params);
+  params.set("status", wanted);
+  params.set("offset", String(changed ? 0 : wantedOffset || 0));
+  params.set("limit", String(PAGE));
   list.setAttribute("aria-busy", "true");
   if (changed || counts === null) {
     clear(list);
     setReviewMessage("Loading…");
   }
-  return api("GET", "/api/review?status=" + encodeURIComponent(wanted))
+  return api("GET", "/api/review?" + params.toString())
     .then(function (data) {
       if (mySeq !== seq || !canReview()) {
         return; // another status was asked for meanwhile, or the session ended
       }
       items = Array.isArray(data.items) ? data.items : [];
+      total = Number(data.total) || 0;
+      offset = Number(data.offset) || 0;
+      filtered = Object.keys(asked.params).length > 0;
       counts = data.counts && typeof data.counts === "object" ? data.counts : {};
       intents = Array.isArray(data.intents) ? data.intents : [];
+      if (!items.length && total && offset && offset !== lastPage()) {
+        return loadReview(status, lastPage()); // the page asked for is past the end now
+      }
       fillIntents();
       renderReview();
     })
@@ -106,6 +151,9 @@ function loadReview(wanted) {
         return;
       }
       clear(list);
+      items = [];
+      total = 0;
+      renderPager();
       setReviewMessage(error.message || "The review inbox could not be loaded.", true);
     })
     .then(function () {
@@ -115,11 +163,26 @@ function loadReview(wanted) {
     });
 }
 
+/** Previous or Next: the new page from its top, the list focused so that a screen reader starts there. */
+function turnPage(wanted) {
+  loadReview(status, wanted).then(function () {
+    var list = $("review-list");
+    list.setAttribute("tabindex", "-1");
+    list.focus({ preventScroll: true });
+    $("review-filters").scrollIntoView({ block: "start" });
+  });
+}
+
+function lastPage() {
+  return Math.max(0, Math.floor((total - 1) / PAGE) * PAGE);
+}
+
 function fillIntents() {
   var datalist = clear($("review-intents"));
   intents.forEach(function (name) {
-    datalist.appendChild(el("option", { value: name }));
+    datalist.appendChild(el("option", { value: name, label: intentTitle(name) }));
   });
+  fillIntentFilter(intents);
 }
 
 function renderReview() {
@@ -129,6 +192,17 @@ function renderReview() {
     list.appendChild(reviewItem(item, inbox));
   });
   updateReviewMessage();
+  renderPager();
+}
+
+/** "26–50 of 130" with Previous and Next, when there is more than one page. */
+function renderPager() {
+  var first = total ? offset + 1 : 0;
+  var last = offset + items.length;
+  $("review-range").textContent = first + "–" + last + " of " + total;
+  $("review-prev").disabled = offset <= 0;
+  $("review-next").disabled = last >= total;
+  $("review-pager").hidden = total <= PAGE && offset === 0;
 }
 
 function renderReviewStatuses() {
@@ -156,19 +230,22 @@ function setReviewMessage(text, isError) {
   node.className = isError ? "action-error review__message" : "muted review__message";
   if (isError) {
     node.setAttribute("role", "alert");
+    node.removeAttribute("aria-live");
   } else {
     node.removeAttribute("role");
+    node.setAttribute("aria-live", "polite"); // how many match, read out after a search
   }
 }
 
-/** The empty inbox, or that only the first items are shown (the hub sends at most 200 at a time). */
+/** The empty inbox, nothing that matches, or how many of the status match the filters. */
 function updateReviewMessage() {
-  var shown = items.length;
-  var total = Number((counts || {})[status]) || 0;
-  if (!shown) {
-    setReviewMessage(REVIEW_EMPTY[status] || "Nothing here.");
-  } else if (total > shown) {
-    setReviewMessage("Showing " + shown + " of " + total + ". Review these, and the next ones come in.");
+  var all = Number((counts || {})[status]) || 0;
+  if (!items.length && !total) {
+    setReviewMessage(
+      filtered ? "Nothing matches these filters. Clear them to see every message." : REVIEW_EMPTY[status] || "Nothing here."
+    );
+  } else if (filtered) {
+    setReviewMessage(total + " of the " + all + " " + status + " messages match, newest first.");
   } else {
     setReviewMessage("");
   }
@@ -183,12 +260,17 @@ function reviewed(item, node, newStatus) {
   items = items.filter(function (other) {
     return other.id !== item.id;
   });
+  total = Math.max(0, total - 1);
   // Keyboard users go on with the next item (or the previous one, or the inbox's title).
   var next = node.nextElementSibling || node.previousElementSibling;
   var hadFocus = node.contains(document.activeElement);
   node.remove();
   renderReviewCounts();
   updateReviewMessage();
+  renderPager();
+  if (!items.length && total) {
+    loadReview(status, Math.min(offset, lastPage())); // the page is done: the next ones come in
+  }
   if (hadFocus || document.activeElement === document.body) {
     var target =
       next &&

@@ -62,9 +62,13 @@ export function updateAlert() {
   var count = unseen.size;
   document.title = count ? "(" + count + ") " + TITLE : TITLE;
   var node = $("alert-count");
-  node.textContent = String(count);
+  node.textContent = count + " new";
   node.hidden = count === 0;
-  node.setAttribute("aria-label", count + " new conversation" + (count === 1 ? "" : "s") + " waiting");
+  var words =
+    (count === 1 ? "1 new conversation" : count + " new conversations") +
+    " waiting for a person that you have not opened yet. Click to mark them as seen.";
+  node.setAttribute("aria-label", words);
+  node.title = words;
 }
 
 function audioContext() {

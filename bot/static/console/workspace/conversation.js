@@ -7,7 +7,7 @@ import { clearActionError, runAction } from "../action-feedback.js";
 import { api, conversationPath } from "../api.js";
 import { $, append, badge, clear, el } from "../dom.js";
 import { formatTime } from "../format.js";
-import { PRIORITY_LABELS } from "../handoff-labels.js";
+import { channelWords, priorityBadge } from "../handoff-labels.js";
 import { watch } from "../live.js";
 import { canHandle, currentAgent } from "../session.js";
 import { markSeen, updateAlert } from "./alerts.js";
@@ -17,7 +17,13 @@ import { resetNotes } from "./notes.js";
 import { claim, markRead, refreshQueue, renderMine, renderQueue } from "./queue.js";
 import { currentId, setCurrentId } from "./selection.js";
 import { buildTransfer, loadAgents } from "./transfer.js";
-import { addTranscriptMessage, resetTranscript, scrollToBottom } from "./transcript.js";
+import {
+  addTranscriptMessage,
+  addTranscriptRating,
+  isNearBottom,
+  resetTranscript,
+  scrollToBottom,
+} from "./transcript.js";
 
 var current = null; // GET /api/conversations/<id> of the open conversation
 var controlsKey = null; // which reply/order controls are built, so reloads keep what the agent typed
@@ -123,7 +129,8 @@ function renderLoadError(message) {
 }
 
 function closeChildren(section) {
-  Array.prototype.forEach.call(section.querySelectorAll(":scope > :not(#empty-state)"), function (node) {
+  var kept = ":scope > :not(#empty-state):not(#workspace-title)"; // the page's own, drawn once in console.html
+  Array.prototype.forEach.call(section.querySelectorAll(kept), function (node) {
     node.remove();
   });
 }
@@ -153,7 +160,17 @@ function renderConversation(data) {
     resetTranscript();
     resetNotes();
     section.appendChild(el("header", { class: "conv-header", id: "conv-header" }));
-    section.appendChild(el("div", { class: "transcript", id: "transcript", "data-testid": "transcript", role: "log" }));
+    // Focusable, so the keyboard can scroll it; a log, so screen readers hear new messages.
+    section.appendChild(
+      el("div", {
+        class: "transcript",
+        id: "transcript",
+        "data-testid": "transcript",
+        role: "log",
+        tabindex: 0,
+        "aria-label": "Messages",
+      })
+    );
     if (mine) {
       section.appendChild(buildComposer());
     } else {
@@ -166,8 +183,12 @@ function renderConversation(data) {
     }
   }
   renderHeader(data, mine);
+  var atBottom = isNearBottom($("transcript"));
   data.messages.forEach(addTranscriptMessage);
-  if (rebuild) {
+  (data.ratings || []).forEach(function (rating) {
+    addTranscriptRating(rating, data.messages);
+  });
+  if (rebuild || atBottom) {
     scrollToBottom();
   }
   renderDetails(data, mine, rebuild, scheduleReload);
@@ -192,23 +213,24 @@ function readOnlyNote(data) {
 function renderHeader(data, mine) {
   var header = clear($("conv-header"));
   var conversation = data.conversation;
+  // The order owner's name only once this person has proved they are the owner (the order card says so).
+  var owner = data.order && data.verification && data.verification.order_verified ? data.order.customer_name : "";
   var title = el("div", { class: "conv-header__title" });
   append(
     title,
-    el("h2", { "data-testid": "customer-name" },
-      data.order && data.order.customer_name ? data.order.customer_name : conversation.customer_name || "Customer"),
+    el("h2", { "data-testid": "customer-name" }, owner || conversation.customer_name || "Customer"),
     el(
       "span",
-      { class: "muted small" },
-      (conversation.customer_name && data.order && data.order.customer_name ? conversation.customer_name + " · " : "") +
-        "via " + (conversation.channel || "web") + " · started " + formatTime(conversation.created_at)
+      { class: "muted small", "data-testid": "conversation-facts" },
+      (owner && conversation.customer_name ? conversation.customer_name + " · " : "") +
+        channelWords(conversation.channel) + " · started " + formatTime(conversation.created_at)
     )
   );
   var meta = el("div", { class: "conv-header__meta" });
   append(
     meta,
     badge("state", conversation.state, stateLabel(conversation.state)),
-    conversation.priority ? badge("priority", conversation.priority, PRIORITY_LABELS[conversation.priority]) : null,
+    conversation.priority && conversation.state !== "bot" ? priorityBadge(conversation.priority) : null,
     data.assigned_agent && conversation.state === "agent"
       ? el("span", { class: "muted small" }, "with " + data.assigned_agent.display_name)
       : null
@@ -240,5 +262,5 @@ function renderHeader(data, mine) {
 }
 
 function stateLabel(value) {
-  return { bot: "With the assistant", queued: "Waiting", agent: "With an agent", resolved: "Resolved" }[value] || value;
+  return { bot: "With the assistant", queued: "Waiting for a person", agent: "With an agent", resolved: "Resolved" }[value] || value;
 }

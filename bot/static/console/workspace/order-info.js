@@ -1,7 +1,13 @@
-/* The order card's facts: the linked order as the shop has it, and what agents have done to it. */
+/*
+ * The order card's facts: who the person is (verified, and how, or not), the linked order as the shop has it, its
+ * refunds and the customer's vouchers, and what agents have done in this conversation. Until the person is
+ * verified the hub sends only what anyone with the order number may know, and this card says so first.
+ */
 
 import { $, append, badge, clear, el, facts, safeLink } from "../dom.js";
 import { formatDate, formatTime, money } from "../format.js";
+
+var REFUND_STATUS = { requested: "Requested", approved: "Approved", paid: "Paid", rejected: "Declined" };
 
 export function renderOrderInfo(data) {
   var info = clear($("order-info"));
@@ -11,6 +17,9 @@ export function renderOrderInfo(data) {
     info.appendChild(el("p", { class: "action-error action-error--static" }, "The order system did not answer: " + data.order_error));
   }
   if (!order) {
+    if (data.verification && data.verification.verified) {
+      info.appendChild(verifiedNote(data.verification));
+    }
     if (!data.order_error) {
       info.appendChild(el("p", { class: "muted" }, "No order is linked to this conversation."));
     }
@@ -28,7 +37,7 @@ export function renderOrderInfo(data) {
     );
     return;
   }
-  info.appendChild(el("p", { class: "verified-note", "data-testid": "verified" }, "Verified customer " + data.verification.customer_id));
+  info.appendChild(verifiedNote(data.verification));
 
   var tracking = null;
   if (order.tracking_number || order.carrier) {
@@ -55,6 +64,8 @@ export function renderOrderInfo(data) {
     ])
   );
   info.appendChild(itemsTable(order));
+  info.appendChild(refundsPart(data.refunds || [], order.currency));
+  info.appendChild(vouchersPart(data.vouchers || []));
 }
 
 /** Whether the person in this conversation has proved they own the order shown (the hub hides its owner's details otherwise). */
@@ -62,17 +73,26 @@ export function isVerified(data) {
   return !!(data.order && data.verification && data.verification.order_verified);
 }
 
+function verifiedNote(verification) {
+  var check = verification.checked_by_agent;
+  var how = check
+    ? "checked by " + check.agent_name + ", " + formatTime(check.at) + ": " + check.how
+    : verification.how || "verified";
+  return el("p", { class: "verified-note", "data-testid": "verified" }, "Verified ✓ (" + how + ")");
+}
+
 function notVerifiedBanner(data) {
-  var banner = el("div", { class: "not-verified", role: "alert", "data-testid": "not-verified" });
+  var someoneElse = data.verification && data.verification.verified;
+  var banner = el("div", { class: "not-verified", role: "note", "aria-label": "Not verified", "data-testid": "not-verified" });
   append(
     banner,
-    el("strong", null, "Not verified — this person has not proved they own this order."),
+    el("strong", null, someoneElse ? "Not verified for this order: someone else's" : "Not verified: order number only"),
     el(
       "p",
       null,
-      data.verification && data.verification.verified
-        ? "The customer verified in this conversation is someone else. The owner's name, email, address and items are hidden, and you cannot act on this order."
-        : "They may only have typed the order number. The owner's name, email, address and items are hidden, and cancel, refund and vouchers are off until the customer confirms the order's email address with the assistant."
+      someoneElse
+        ? "The customer verified in this conversation does not own this order. Its owner's name, email, address and items are hidden, and no money can move on it."
+        : "This person typed the order number but has not proved they own the order. The owner's name, email, address and items are hidden, and no money can move, until they confirm the order's email with the assistant or you check who they are another way."
     )
   );
   return banner;
@@ -80,8 +100,9 @@ function notVerifiedBanner(data) {
 
 function itemsTable(order) {
   var table = el("table", { class: "table" });
+  table.appendChild(el("caption", { class: "visually-hidden" }, "Items of order #" + order.number));
   var head = el("tr");
-  append(head, el("th", null, "Item"), el("th", { class: "num" }, "Qty"), el("th", { class: "num" }, "Price"));
+  append(head, el("th", { scope: "col" }, "Item"), el("th", { class: "num", scope: "col" }, "Qty"), el("th", { class: "num", scope: "col" }, "Price"));
   append(table, append(el("thead"), head));
   var body = el("tbody");
   (order.items || []).forEach(function (item) {
@@ -97,10 +118,64 @@ function itemsTable(order) {
   table.appendChild(body);
   var foot = el("tfoot");
   var total = el("tr");
-  append(total, el("th", { colspan: 2 }, "Total"), el("th", { class: "num" }, money(order.total, order.currency)));
+  append(total, el("th", { colspan: 2, scope: "row" }, "Total"), el("th", { class: "num" }, money(order.total, order.currency)));
   foot.appendChild(total);
   table.appendChild(foot);
   return table;
+}
+
+/** The order's refunds as the shop has them, newest first: so nobody starts a second one by mistake. */
+function refundsPart(refunds, currency) {
+  var part = el("div", { "data-testid": "order-refunds" });
+  part.appendChild(el("h4", { class: "card__subtitle" }, "Refunds"));
+  if (!refunds.length) {
+    part.appendChild(el("p", { class: "muted small" }, "No refunds on this order."));
+    return part;
+  }
+  var list = el("ul", { class: "money-list" });
+  refunds.forEach(function (refund) {
+    var when =
+      refund.status === "paid" && refund.paid_at
+        ? "paid " + formatDate(refund.paid_at)
+        : refund.status === "rejected"
+          ? "requested " + formatDate(refund.requested_at)
+          : "requested " + formatDate(refund.requested_at) + (refund.expected_by ? ", due by " + formatDate(refund.expected_by) : "");
+    var item = el("li", { class: "money-list__item", "data-testid": "order-refund" });
+    append(
+      item,
+      el("strong", null, money(refund.amount, currency)),
+      " ",
+      badge("refund", refund.status, REFUND_STATUS[refund.status] || refund.status),
+      el("span", { class: "muted small money-list__when" }, refund.refund_id + " · " + when),
+      refund.reason ? el("span", { class: "muted small money-list__why" }, refund.reason) : null
+    );
+    list.appendChild(item);
+  });
+  part.appendChild(list);
+  return part;
+}
+
+/** Goodwill vouchers this customer was given, in any conversation. */
+function vouchersPart(vouchers) {
+  var part = el("div", { "data-testid": "order-vouchers" });
+  part.appendChild(el("h4", { class: "card__subtitle" }, "Vouchers given to this customer"));
+  if (!vouchers.length) {
+    part.appendChild(el("p", { class: "muted small" }, "None yet."));
+    return part;
+  }
+  var list = el("ul", { class: "money-list" });
+  vouchers.forEach(function (voucher) {
+    var item = el("li", { class: "money-list__item", "data-testid": "order-voucher" });
+    append(
+      item,
+      el("strong", null, money(voucher.amount, voucher.currency)),
+      el("span", { class: "muted small money-list__when" }, voucher.code + " · " + formatDate(voucher.issued_at)),
+      voucher.reason ? el("span", { class: "muted small money-list__why" }, voucher.reason) : null
+    );
+    list.appendChild(item);
+  });
+  part.appendChild(list);
+  return part;
 }
 
 export function renderOrderLog(data) {
@@ -109,8 +184,8 @@ export function renderOrderLog(data) {
   if (!actions.length) {
     return;
   }
-  log.appendChild(el("h4", { class: "card__subtitle" }, "Done by agents"));
-  var list = el("ul", { class: "log" });
+  log.appendChild(el("h4", { class: "card__subtitle" }, "Done by agents here"));
+  var list = el("ul", { class: "log", "data-testid": "order-log" });
   actions.forEach(function (action) {
     var item = el("li");
     append(

@@ -1,8 +1,23 @@
-/* The handoff packet card: why the customer came to a person, what they said, and the bot's signals. */
+/*
+ * The handoff packet card: why the customer came to a person, what they said and what the bot made of it, in
+ * words (intent titles, never the bot's internal names).
+ */
 
-import { $, append, badge, clear, el, facts } from "../dom.js";
-import { formatTime } from "../format.js";
-import { PRIORITY_LABELS, REASON_LABELS } from "../handoff-labels.js";
+import { $, append, badge, clear, el, facts, wrappable } from "../dom.js";
+import { formatTime, percent } from "../format.js";
+import {
+  entityWords,
+  formWords,
+  inWords,
+  priorityBadge,
+  reasonBadge,
+  signalWords,
+  sourceWords,
+} from "../handoff-labels.js";
+import { intentTitle } from "../intent-titles.js";
+
+var UNSURE_BELOW = 0.5; // the bot's confidence under which a turn is marked as a guess
+var LEGACY_BUTTON = /^\(tapped a button(?::\s*([\w-]+))?\)$/; // how older packets wrote a tapped button
 
 export function renderPacket(data) {
   var card = clear($("packet-card"));
@@ -14,87 +29,100 @@ export function renderPacket(data) {
   }
   var packet = handoff.packet || {};
   var badges = el("div", { class: "badges" });
+  var feeling = emotionText(packet.emotion);
   append(
     badges,
-    badge("priority", handoff.priority, PRIORITY_LABELS[handoff.priority] || handoff.priority),
-    badge("reason", handoff.reason, REASON_LABELS[handoff.reason] || handoff.reason),
-    packet.emotion ? badge("emotion", "x", "Emotion: " + emotionText(packet.emotion)) : null
+    priorityBadge(handoff.priority),
+    reasonBadge(handoff.reason),
+    feeling ? badge("emotion", "feeling", "Feeling: " + feeling, "How the customer's last message came across") : null
   );
   card.appendChild(badges);
   card.appendChild(el("p", { class: "summary" }, handoff.summary || packet.summary || "No summary."));
 
   var customer = packet.customer || {};
+  var entities = packet.entities && typeof packet.entities === "object" ? packet.entities : {};
+  var requested = formatTime(handoff.requested_at);
   card.appendChild(
     facts([
-      ["Requested", formatTime(handoff.requested_at) + (handoff.source ? " (by " + handoff.source + ")" : "")],
+      ["Handed over", requested && [requested, sourceWords(handoff.source)].filter(Boolean).join(", ")],
       ["Claimed", handoff.claimed_at ? formatTime(handoff.claimed_at) : ""],
-      ["Order", packet.order_id || ""],
-      ["Verified customer", customer.verified_customer_id || ""],
-      ["Email", customer.email || ""],
-      ["Interrupted form", packet.interrupted_form || ""],
-      ["Bot channel", packet.channel || ""],
+      ["Unfinished", packet.interrupted_form ? capitalised(formWords(packet.interrupted_form)) : ""],
+      ["Order", unlessFound(entities.order_id, packet.order_id)],
+      ["Email given", unlessFound(entities.email, customer.email)],
     ])
   );
 
   if (Array.isArray(packet.intents) && packet.intents.length) {
-    card.appendChild(el("h4", { class: "card__subtitle" }, "What the customer said"));
-    card.appendChild(intentsTable(packet.intents));
+    card.appendChild(el("h4", { class: "card__subtitle", id: "said-title" }, "What the customer said"));
+    card.appendChild(saidList(packet.intents));
   }
-  var entities = packet.entities && typeof packet.entities === "object" ? packet.entities : {};
   var entityNames = Object.keys(entities);
   if (entityNames.length) {
-    card.appendChild(el("h4", { class: "card__subtitle" }, "Entities"));
+    card.appendChild(el("h4", { class: "card__subtitle" }, "Details the bot picked up"));
     card.appendChild(
       facts(
         entityNames.map(function (name) {
           var values = Array.isArray(entities[name]) ? entities[name] : [entities[name]];
-          return [name, values.map(String).join(", ")];
+          return [entityWords(name), values.map(String).join(", ")];
         })
       )
     );
   }
   if (Array.isArray(packet.signals) && packet.signals.length) {
-    card.appendChild(el("h4", { class: "card__subtitle" }, "Signals"));
-    var chips = el("div", { class: "chips" });
+    card.appendChild(el("h4", { class: "card__subtitle" }, "Why a person"));
+    var chips = el("ul", { class: "chips", "aria-label": "Why a person" });
     var scores = packet.scores && typeof packet.scores === "object" ? packet.scores : {};
     packet.signals.forEach(function (signal) {
-      var score = Number(scores[signal]);
-      var text = String(signal) + (isFinite(score) && scores[signal] !== undefined ? " " + score.toFixed(2) : "");
-      chips.appendChild(el("span", { class: "chip" }, text));
+      var score = scores[signal];
+      var text = signalWords(signal) + (typeof score === "number" && isFinite(score) ? " (" + percent(score) + ")" : "");
+      chips.appendChild(el("li", { class: "chip" }, text));
     });
     card.appendChild(chips);
   }
 }
 
-function emotionText(emotion) {
-  if (typeof emotion === "string") {
-    return emotion;
-  }
-  if (emotion && typeof emotion === "object") {
-    var label = emotion.label || emotion.name || JSON.stringify(emotion);
-    var score = Number(emotion.score !== undefined ? emotion.score : emotion.confidence);
-    return isNaN(score) ? String(label) : label + " (" + Math.round(score * 100) + "%)";
-  }
-  return String(emotion);
+/** `value`, unless "Details the bot picked up" lists it already. */
+function unlessFound(found, value) {
+  return value && !(Array.isArray(found) && found.map(String).indexOf(String(value)) >= 0) ? value : "";
 }
 
-function intentsTable(intents) {
-  var table = el("table", { class: "table" });
-  var head = el("tr");
-  append(head, el("th", null, "Intent"), el("th", { class: "num" }, "Conf."), el("th", null, "Text"));
-  append(table, append(el("thead"), head));
-  var body = el("tbody");
-  intents.forEach(function (turn) {
-    var confidence = Number(turn.confidence);
-    var row = el("tr", { class: !isNaN(confidence) && confidence < 0.5 ? "is-low" : null });
-    append(
-      row,
-      el("td", { class: "mono" }, turn.intent || "—"),
-      el("td", { class: "num" }, isNaN(confidence) ? "—" : Math.round(confidence * 100) + "%"),
-      el("td", null, turn.text || "")
+function capitalised(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** "strong anger", "mild frustration"; null when the customer's last message showed no feeling. */
+function emotionText(emotion) {
+  if (typeof emotion === "string") {
+    return emotion === "neutral" ? null : inWords(emotion).toLowerCase();
+  }
+  if (!emotion || typeof emotion !== "object" || emotion.level === "none" || emotion.label === "neutral") {
+    return null;
+  }
+  var level = emotion.level === "strong" || emotion.level === "mild" ? emotion.level + " " : "";
+  return level + inWords(emotion.label || emotion.name || "upset").toLowerCase();
+}
+
+/** Each message with what the bot understood by it: "Where is my order · 93% sure". */
+function saidList(turns) {
+  var list = el("ol", { class: "said", "aria-labelledby": "said-title" });
+  turns.forEach(function (turn) {
+    var confidence = typeof turn.confidence === "number" ? turn.confidence : NaN;
+    var unsure = !isNaN(confidence) && confidence < UNSURE_BELOW;
+    var item = el("li", { class: "said__turn" + (unsure ? " is-low" : ""), "data-testid": "said-turn" });
+    var legacy = LEGACY_BUTTON.exec(turn.text || "");
+    var tapped = turn.button === true || !!legacy;
+    var intent = turn.intent || (legacy && legacy[1]) || "";
+    if (tapped) {
+      item.appendChild(el("span", { class: "said__text said__text--button" }, "Tapped a button"));
+    } else {
+      item.appendChild(append(el("q", { class: "said__text" }), wrappable(turn.text || "")));
+    }
+    var understood = intent ? intentTitle(intent) : "Not understood";
+    var sureness = isNaN(confidence) ? "" : unsure ? "a guess, " + percent(confidence) : percent(confidence) + " sure";
+    item.appendChild(
+      el("span", { class: "said__intent small" }, "Understood as: " + understood + (sureness ? " · " + sureness : ""))
     );
-    body.appendChild(row);
+    list.appendChild(item);
   });
-  table.appendChild(body);
-  return table;
+  return list;
 }

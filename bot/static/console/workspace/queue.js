@@ -2,9 +2,9 @@
 
 import { runAction } from "../action-feedback.js";
 import { api, conversationPath } from "../api.js";
-import { $, append, badge, clear, el } from "../dom.js";
+import { $, append, clear, el } from "../dom.js";
 import { formatTime, waitedFor } from "../format.js";
-import { PRIORITY_LABELS, REASON_LABELS } from "../handoff-labels.js";
+import { channelWords, priorityBadge, reasonBadge } from "../handoff-labels.js";
 import { watch } from "../live.js";
 import { canHandle, currentAgent } from "../session.js";
 import { alertNew, beep, isUnseen, keepOnly, markKnown, markSeen, updateAlert } from "./alerts.js";
@@ -116,7 +116,7 @@ function noticeQueueChanges() {
 export function renderQueue() {
   var list = clear($("queue"));
   var waiting = queue.waiting;
-  $("waiting-count").textContent = String(waiting.length);
+  showWaitingCount(waiting.length);
   var online = queue.agents_online;
   $("agents-online").textContent = online === 1 ? "1 agent online" : online + " agents online";
   if (!waiting.length) {
@@ -128,13 +128,25 @@ export function renderQueue() {
   });
 }
 
+/** "3 customers waiting for a person": the panel's count and the Queue tab's, both saying what they count. */
+function showWaitingCount(count) {
+  var words = count === 1 ? "1 customer waiting for a person" : count + " customers waiting for a person";
+  var panelCount = $("waiting-count");
+  panelCount.textContent = String(count);
+  panelCount.title = words;
+  $("waiting-title").setAttribute("aria-label", "Waiting for a person: " + count);
+  var tabCount = $("queue-tab-count");
+  clear(tabCount).hidden = count === 0;
+  append(tabCount, String(count), el("span", { class: "visually-hidden" }, " waiting for a person"));
+  tabCount.title = words;
+}
+
 function queueItem(conversation) {
   var item = el("li", {
     class: "conv-item" + (conversation.id === currentId() ? " is-current" : ""),
     "data-testid": "queue-item",
     "data-conversation-id": conversation.id,
     "data-priority": conversation.priority || "normal",
-    tabindex: 0,
   });
   if (isUnseen(conversation.id)) {
     item.classList.add("is-new");
@@ -142,18 +154,18 @@ function queueItem(conversation) {
   var top = el("div", { class: "conv-item__top" });
   append(
     top,
-    badge("priority", conversation.priority || "normal", PRIORITY_LABELS[conversation.priority] || "Normal"),
-    conversation.reason ? badge("reason", conversation.reason, REASON_LABELS[conversation.reason] || conversation.reason) : null,
+    priorityBadge(conversation.priority),
+    conversation.reason ? reasonBadge(conversation.reason) : null,
     el("span", { class: "conv-item__wait", "data-since": conversation.queued_at, title: "Waiting since " + formatTime(conversation.queued_at) },
       waitedFor(conversation.queued_at))
   );
   item.appendChild(top);
-  item.appendChild(el("p", { class: "conv-item__summary" }, conversation.summary || "No summary."));
+  item.appendChild(openButton(conversation));
 
   var bottom = el("div", { class: "conv-item__bottom" });
-  var where = (conversation.customer_name ? conversation.customer_name + " · " : "") + "via " + (conversation.channel || "web");
+  var where = (conversation.customer_name ? conversation.customer_name + " · " : "") + channelWords(conversation.channel);
   if (conversation.queue && typeof conversation.queue.position === "number") {
-    where += " · #" + conversation.queue.position + " in line";
+    where += " · " + ordinal(conversation.queue.position) + " in line";
   }
   bottom.appendChild(el("span", { class: "muted small" }, where));
   if (canHandle()) {
@@ -169,19 +181,27 @@ function queueItem(conversation) {
   item.addEventListener("click", function () {
     open(conversation.id);
   });
-  item.addEventListener("keydown", function (event) {
-    if ((event.key === "Enter" || event.key === " ") && event.target === item) {
-      event.preventDefault();
-      open(conversation.id);
-    }
-  });
   return item;
+}
+
+/** The summary is the item's button (keyboard and screen readers); a click anywhere on the item opens it too. */
+function openButton(conversation) {
+  var button = el("button", { class: "conv-item__open", type: "button", "aria-current": conversation.id === currentId() ? "true" : null });
+  button.appendChild(el("span", { class: "conv-item__summary" }, conversation.summary || "No summary."));
+  return button;
+}
+
+function ordinal(position) {
+  var tens = position % 100;
+  var suffix = tens >= 11 && tens <= 13 ? "th" : { 1: "st", 2: "nd", 3: "rd" }[position % 10] || "th";
+  return position + suffix;
 }
 
 export function renderMine() {
   var list = clear($("mine"));
   var mine = queue.mine;
   $("mine-count").textContent = String(mine.length);
+  $("mine-title").setAttribute("aria-label", "My conversations: " + mine.length);
   if (!mine.length) {
     list.appendChild(el("li", { class: "conv-list__empty" }, "No conversations assigned to you."));
     return;
@@ -191,24 +211,18 @@ export function renderMine() {
       class: "conv-item conv-item--mine" + (conversation.id === currentId() ? " is-current" : ""),
       "data-testid": "mine-item",
       "data-conversation-id": conversation.id,
-      tabindex: 0,
     });
     var top = el("div", { class: "conv-item__top" });
     append(
       top,
-      badge("priority", conversation.priority || "normal", PRIORITY_LABELS[conversation.priority] || "Normal"),
+      priorityBadge(conversation.priority),
       unreadMine.has(conversation.id) ? el("span", { class: "badge badge--unread" }, "New message") : null,
       el("span", { class: "conv-item__wait" }, formatTime(conversation.updated_at))
     );
     item.appendChild(top);
-    item.appendChild(el("p", { class: "conv-item__summary" }, conversation.summary || "No summary."));
+    item.appendChild(openButton(conversation));
     item.addEventListener("click", function () {
       open(conversation.id);
-    });
-    item.addEventListener("keydown", function (event) {
-      if (event.key === "Enter" && event.target === item) {
-        open(conversation.id);
-      }
     });
     list.appendChild(item);
   });

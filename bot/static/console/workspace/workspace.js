@@ -141,6 +141,9 @@ function onLiveMessage(message) {
     if (message.sender === "customer" && document.hidden) {
       beep();
     }
+    if (message.sender === "system") {
+      scheduleReload(); // a thank-you for a rating: the rating itself comes with the conversation
+    }
     return;
   }
   if (message.sender === "customer") {
