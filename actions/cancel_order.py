@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.human_offer import PERSON_BUTTON, offer_person
 from actions.order_form import OrderFormValidation, order_in_slot
 from actions.order_task import OrderTaskAction
-from actions.orders.order_messages import cancellation_question, money, order_label, return_path
+from actions.orders.order_messages import cancellation_question, money, order_label, paid_with, return_path
 from actions.orders.order_system import ActionRefused, Order, OrderStatus, OrderSystemUnavailable
 from actions.orders.order_system_provider import order_system
 
@@ -87,7 +87,7 @@ class ActionCancelOrder(OrderTaskAction):
         dispatcher.utter_message(
             text=f"Done: {order_label(cancelled)} is cancelled. "
             + (
-                f"A refund of {money(refund, order.currency)} goes back to your {order.payment_method} "
+                f"A refund of {money(refund, order.currency)} goes back to {paid_with(order.payment_method)} "
                 "within 5 working days; you'll get a confirmation email."
                 if refund > 0
                 else "Nothing was charged, so there is nothing to refund."

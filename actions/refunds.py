@@ -19,6 +19,7 @@ from actions.orders.order_messages import (
     money,
     not_in_order_question,
     order_label,
+    paid_with,
     refund_question,
     refund_sentence,
 )
@@ -119,7 +120,7 @@ class ActionAskRefundItems(Action):
         missing = choose(tracker.get_slot("product") or [], order).not_in_order
         text = (
             not_in_order_question(order, missing)
-            if missing and tracker.get_slot("requested_slot") != "refund_items"
+            if missing and not _answering_which_item(tracker)
             else f"Sorry, I didn't catch which. {order_label(order).capitalize()} holds {item_list(order.items)}. "
             "Which would you like refunded?"
         )
@@ -180,7 +181,7 @@ class ActionRequestRefund(OrderTaskAction):
         dispatcher.utter_message(
             text=f"I've opened refund {refund.refund_id} for {money(refund.amount, order.currency)} on "
             f"{order_label(order)}{' (' + item_list(items) + ')' if items else ''}. If there's an item to send back, "
-            f"you'll get a free return label by email. The money goes back to your {order.payment_method} within "
+            f"you'll get a free return label by email. The money goes back to {paid_with(order.payment_method)} within "
             "5 working days of us receiving it."
         )
         return []
@@ -232,6 +233,19 @@ MAX_ITEM_BUTTONS = 6
 
 def _named_in_latest(tracker: Tracker) -> list[str]:
     return [str(e.get("value")) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "product"]
+
+
+def _answering_which_item(tracker: Tracker) -> bool:
+    """Whether the customer's latest message answered "which item?" (so asking again says it was not understood)."""
+    seen_latest = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_latest:
+                return False
+            seen_latest = True
+        elif seen_latest and event.get("event") == "action" and event.get("name") == "action_ask_refund_items":
+            return True
+    return False
 
 
 def _request_text(tracker: Tracker) -> str:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import time
 
 import pytest
-import sqlalchemy as sa
 
-from actions.orders import shop_schema as shop
-from actions.orders.order_system import Order, OrderStatus, RefundStatus
+from actions.orders.order_system import OrderStatus, RefundStatus
 from tests.rasa_stack import RasaStack, new_sender
+from tests.shop_orders import refundable_orders_of_several_items
 
 
 def texts(replies: list[dict]) -> str:
@@ -118,30 +116,12 @@ def test_a_refund_is_asked_first_a_no_moves_no_money_a_yes_opens_it_and_it_is_fo
     assert refunds[0].refund_id in texts(followed)
 
 
-def refundable_orders_of_several_items(assistant: RasaStack, system) -> list[tuple[Order, str]]:
-    """Delivered within the return window, two or more items, no refund yet: (order, its customer's email)."""
-    engine = sa.create_engine(f"sqlite:///{assistant.shop_db}")
-    since = dt.datetime.now() - dt.timedelta(days=25)
-    query = (
-        sa.select(shop.orders.c.number, shop.customers.c.email)
-        .join(shop.customers, shop.customers.c.id == shop.orders.c.customer_id)
-        .where(shop.orders.c.status == OrderStatus.DELIVERED.value, shop.orders.c.delivered_at > since)
-        .where(~sa.exists().where(shop.refunds.c.order_number == shop.orders.c.number))
-        .order_by(shop.orders.c.number)
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    engine.dispose()
-    orders = [(asyncio.run(system.get_order(number)), email) for number, email in rows if number != "00054321"]
-    return [(order, email) for order, email in orders if len(order.items) >= 2 and order.total < 300]
-
-
 def test_a_refund_for_something_the_order_does_not_hold_says_so_and_refunds_just_the_item_chosen(
     assistant, assistant_shop
 ):
     order, email = next(
         (o, e)
-        for o, e in refundable_orders_of_several_items(assistant, assistant_shop)
+        for o, e in refundable_orders_of_several_items(assistant.shop_db, assistant_shop)
         if not any("earbud" in item.name.lower() for item in o.items)
     )
     chosen = order.items[-1]
@@ -164,7 +144,7 @@ def test_a_refund_for_something_the_order_does_not_hold_says_so_and_refunds_just
 
 
 def test_a_refund_of_an_item_named_in_the_first_message_asks_for_just_that_item(assistant, assistant_shop):
-    order, email = refundable_orders_of_several_items(assistant, assistant_shop)[-1]
+    order, email = refundable_orders_of_several_items(assistant.shop_db, assistant_shop)[-1]
     item = order.items[0]
     _, question, declined = chat(
         assistant, f"please refund the {item.name.lower()} from order {order.number}", email, "no"
@@ -189,6 +169,8 @@ def test_an_invoice_link_comes_from_the_order_system(assistant):
         ("which payment methods do you accept", "PayPal"),
         ("my payment failed at checkout", "payment trouble"),
         ("what's your refund policy", "within 30 days of delivery"),
+        ("thanks, bye", "Have a lovely day"),
+        ("thank you, that's all", "Have a lovely day"),
         ("how do I create an account", "Create an account"),
         ("how can I update my email address on my profile", "Personal details"),
         ("please delete my account", "Delete my account"),

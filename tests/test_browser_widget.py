@@ -17,8 +17,11 @@ from typing import Any, TypeVar
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from actions.orders.sql_order_system import SqlOrderSystem
+from bot.store.database import create_engine
 from tests.browser_pages import assert_accessible, assert_fits, customer_page, say, screenshot
 from tests.hub_clients import AgentClient, CustomerClient
+from tests.shop_orders import refundable_orders_of_several_items, run
 
 T = TypeVar("T")
 
@@ -319,3 +322,43 @@ def test_every_control_of_the_widget_is_reached_and_named_from_the_keyboard(hub,
     page.keyboard.type("what payment methods do you accept?")
     page.keyboard.press("Enter")
     expect(messages_from(page, "bot").last).to_contain_text("PayPal")
+
+
+def test_a_refund_in_the_widget_says_what_the_order_holds_and_asks_before_any_money_moves(hub, browser):
+    shop = SqlOrderSystem(create_engine(f"sqlite:///{hub.shop_db}"))
+    order, email = next(
+        (o, e)
+        for o, e in refundable_orders_of_several_items(hub.shop_db, shop)
+        if not any("earbud" in item.name.lower() for item in o.items)
+    )
+    chosen = order.items[0]
+    page = customer_page(browser, hub.hub_url)
+    say(page, f"I'd like a refund for order {order.number}, the earbuds stopped working")
+    expect(messages_from(page, "bot").last).to_contain_text("email address")
+    say(page, email)
+    said = messages_from(page, "bot").filter(has_text="can't see “earbuds”")
+    expect(said).to_have_count(1)
+    for item in order.items:
+        expect(said.get_by_role("button", name=item.name, exact=True)).to_be_visible()
+    checked_state(page, "widget-refund-which-item")
+
+    said.get_by_role("button", name=chosen.name, exact=True).click()
+    question = messages_from(page, "bot").filter(has_text="Shall I refund")
+    expect(question).to_contain_text(chosen.name)
+    expect(question).to_contain_text(f"{chosen.unit_price * chosen.quantity:,.2f}")
+    expect(question.get_by_role("button", name="Yes, refund it")).to_be_visible()
+    checked_state(page, "widget-refund-confirm")
+    assert run(shop.refunds_for(order.number)) == [], "nothing moves before the yes"
+
+    question.get_by_role("button", name="No, leave it").click()
+    expect(messages_from(page, "bot").last).to_contain_text("haven't opened a refund")
+    assert run(shop.refunds_for(order.number)) == []
+
+
+def test_thanks_and_bye_gets_a_real_goodbye(hub, browser):
+    page = customer_page(browser, hub.hub_url)
+    say(page, "what payment methods do you accept?")
+    expect(messages_from(page, "bot").last).to_contain_text("PayPal")
+    say(page, "thanks, bye")
+    expect(messages_from(page, "bot").last).to_contain_text("Have a lovely day")
+    expect(messages_from(page, "bot").filter(has_text="anything else I can help with")).to_have_count(0)

@@ -13,7 +13,7 @@ from actions.refunds import (
     ActionTrackRefund,
     ValidateRefundForm,
 )
-from tests.trackers import make_tracker, run_action, slot_events, texts
+from tests.trackers import make_tracker, run_action, slot_events, texts, user_event
 
 
 def request(number, customer, confirmed=True):
@@ -127,11 +127,18 @@ def test_an_item_not_in_the_order_is_said_plainly_and_the_items_offered(shop):
     order = asyncio.run(shop.get_order("00054321"))
     assert "refund_items" not in ask_items(["hovercraft"]), "nothing is chosen for the customer"
     slots = {"order_id": "00054321", "verified_customer_id": "C0001", "product": ["hovercraft"]}
-    messages, _ = run_action(ActionAskRefundItems(), make_tracker("x", "inform", slots=slots))
+    slots["requested_slot"] = "refund_items"
+    request = user_event("refund the hovercraft from 00054321", "get_refund")
+    tracker = make_tracker("anna.freeman@example.com", "inform", slots=slots, history=[request])
+    messages, _ = run_action(ActionAskRefundItems(), tracker)
     assert "can't see “hovercraft” in order #00054321" in texts(messages)
     titles = [b["title"] for b in messages[0]["buttons"]]
     assert titles == [i.name for i in order.items] + ["The whole order", "Talk to a person"]
     assert asyncio.run(shop.refunds_for("00054321")) == []
+
+    asked = [request, {"event": "action", "name": "action_ask_refund_items"}]
+    messages, _ = run_action(ActionAskRefundItems(), make_tracker("a pony", "inform", slots=slots, history=asked))
+    assert "didn't catch which" in texts(messages) and "hovercraft" not in texts(messages)
 
 
 def test_the_answer_to_which_item_is_read_from_its_words(shop):

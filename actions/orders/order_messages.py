@@ -111,7 +111,7 @@ def refund_question(order: Order, amount: Decimal, items: Sequence[OrderItem] = 
     if items:
         what = f"Shall I refund {item_list(items)} from {order_label(order)}: {money(amount, order.currency)}"
         return (
-            f"{what} to your {order.payment_method}? You'll get a free return label for "
+            f"{what} to {paid_with(order.payment_method)}? You'll get a free return label for "
             f"{'it' if len(items) == 1 and items[0].quantity == 1 else 'them'} by email, and the money arrives within "
             "5 working days of us receiving the return."
         )
@@ -122,7 +122,7 @@ def refund_question(order: Order, amount: Decimal, items: Sequence[OrderItem] = 
     )
     return (
         f"{order_label(order).capitalize()} holds {item_list(order.items)}. Shall I refund "
-        f"{money(amount, order.currency)}{left} to your {order.payment_method}? If there's an item to send back, "
+        f"{money(amount, order.currency)}{left} to {paid_with(order.payment_method)}? If there's an item to send back, "
         "you'll get a free return label by email, and the money arrives within 5 working days of us receiving it."
     )
 
@@ -134,6 +134,13 @@ def not_in_order_question(order: Order, missing: Sequence[str]) -> str:
         f"I can't see {named} in {order_label(order)}: it holds {item_list(order.items)}. "
         "Which would you like refunded?"
     )
+
+
+def paid_with(method: str, whose: str = "your") -> str:
+    """Where a refund goes: 'your Visa', 'the bank account you paid from' (or the customer's, for an agent)."""
+    if method.strip().lower() == "bank transfer":
+        return "the bank account " + ("you" if whose == "your" else "the customer") + " paid from"
+    return f"{whose} {method}"
 
 
 def item_list(items: Sequence[OrderItem]) -> str:

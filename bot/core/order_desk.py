@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from actions.orders.order_messages import money
+from actions.orders.order_messages import money, paid_with
 from actions.orders.order_system import (
     ActionRefused,
     Order,
@@ -48,7 +48,7 @@ from actions.orders.order_system import (
     to_json,
 )
 from bot.core.customer_verification import Verification, order_view
-from bot.core.order_news import cancelled_text, paid_with, refund_text, voucher_text
+from bot.core.order_news import cancelled_text, refund_text, voucher_text
 from bot.core.settings import HubSettings
 from bot.domain.amounts import BadAmount, parse_amount
 from bot.domain.errors import ConfigurationError, FrontlineError

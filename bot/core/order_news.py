@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from actions.orders.order_messages import day, money
+from actions.orders.order_messages import day, money, paid_with
 from actions.orders.order_system import Order, Refund, Voucher
 
 
@@ -48,10 +48,3 @@ def arrival(refund: Refund | None) -> str:
     if refund is None or refund.expected_by is None:
         return "we'll email you as soon as it has been paid."
     return f"you should have it by {day(refund.expected_by)}."
-
-
-def paid_with(method: str, whose: str = "your") -> str:
-    """Where a refund goes: 'your Visa', 'the bank account you paid from' (or the customer's, for an agent)."""
-    if method.strip().lower() == "bank transfer":
-        return "the bank account " + ("you" if whose == "your" else "the customer") + " paid from"
-    return f"{whose} {method}"
