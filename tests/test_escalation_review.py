@@ -14,7 +14,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import inspect
 
-from bot.core.review_inbox import ReviewError, ReviewInbox
+from bot.core.review_inbox import ReviewInbox
+from bot.core.review_items import ReviewError
 from bot.domain.escalation import rules_for
 from bot.rasa.escalation_examples import load_examples
 from bot.store import schema as t

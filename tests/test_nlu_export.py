@@ -15,7 +15,7 @@ from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.validator import Validator
 
-from bot.core.review_inbox import ReviewItem
+from bot.core.review_items import ReviewItem
 from bot.rasa.escalation_examples import load_examples
 from bot.training.nlu_export import export_labelled
 from tests.rasa_stack import PROJECT_ROOT, VENV_BIN

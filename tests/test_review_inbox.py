@@ -10,7 +10,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import inspect
 
-from bot.core.review_inbox import ReviewError, ReviewInbox
+from bot.core.review_inbox import ReviewInbox
+from bot.core.review_items import ReviewError
 from bot.store.conversations import ConversationStore
 from bot.store.records import Conversation, NewMessage
 from tests.review_databases import NOW, run

@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from bot.core.escalation_review import LABELS
-from bot.core.review_inbox import ReviewItem
+from bot.core.review_items import ReviewItem
 from bot.domain.yaml_file import load_yaml
 from bot.training.personal_data import anonymise
 
