@@ -24,7 +24,7 @@ export ACTIONS_TOKEN := $(or $(DOTENV_ACTIONS_TOKEN),$(ACTIONS_TOKEN),frontline-
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help run run-scaled secrets shell test test-fast eval eval-escalation bench soak bench-report validate train reload lint shop-db install clean
+.PHONY: help run run-scaled secrets shell test test-fast eval eval-escalation bench soak bench-report validate train reload lint shop-db install clean screens
 
 help:
 	@echo "make run       set up everything and start the hub (8080), two Rasa servers (5005, 5015) and the action server (5055)"
@@ -44,6 +44,7 @@ help:
 	@echo "make validate  rasa data validate, then the project's own checks (bot/training/data_checks.py: examples, test stories, responses)"
 	@echo "make lint      ruff, the layer contracts (import-linter) and mypy on bot/domain, bot/store, bot/core, bot/rasa"
 	@echo "make test-fast the tests that need no trained model and no servers (about 2 minutes)"
+	@echo "make screens   copy README's three screenshots from results/screens/ (saved by the browser tests) to docs/screens/"
 
 $(VENV)/.installed: requirements.txt requirements-no-deps.txt constraints.txt
 	@if [ -z "$(PYTHON310)" ]; then \
@@ -138,6 +139,12 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
+
+# README's three pictures, from the screenshots the browser tests save (results/screens/, not kept in git).
+README_SCREENS := widget-refund-confirm widget-queued console-refund-confirm
+screens:
+	@for name in $(README_SCREENS); do test -f results/screens/$$name.png || { echo "results/screens/$$name.png is missing: run the browser tests (make test)"; exit 1; }; done
+	mkdir -p docs/screens && for name in $(README_SCREENS); do cp results/screens/$$name.png docs/screens/; done
 
 # Everything trained or measured, Rasa's training cache included, so the next `make train` starts from scratch.
 clean:
