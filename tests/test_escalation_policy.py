@@ -70,3 +70,10 @@ def test_an_action_can_ask_for_a_person_through_the_escalation_slot(policy):
         SlotSet("escalation", "high_value_order"),
     ]
     assert predicted(policy, events)[0] == "action_handoff"
+
+
+def test_after_a_handoff_the_bot_waits_for_the_customer(policy):
+    angry = said("I AM FURIOUS, THIS IS USELESS!!! never ordering again")
+    assert predicted(policy, [*angry, ActionExecuted("action_handoff")])[0] == "action_listen"
+    asked = [*said("a person please", "contact_human_agent"), ActionExecuted("action_handoff")]
+    assert predicted(policy, asked)[0] == "action_listen", "whichever policy chose the handoff"

@@ -74,7 +74,11 @@ class EscalationPolicy(Policy):
         return self._prediction(probabilities, is_no_user_prediction=True)
 
     def _decide(self, tracker: DialogueStateTracker) -> str | None:
-        if tracker.get_slot(ESCALATION_SLOT) and tracker.latest_action_name != HANDOFF:
+        if tracker.latest_action_name == HANDOFF:
+            # The conversation is the people's now: the bot waits, whichever policy chose the handoff. Left to
+            # TED, a model trained from scratch once guessed the core fallback here.
+            return ACTION_LISTEN_NAME
+        if tracker.get_slot(ESCALATION_SLOT):
             return HANDOFF
         if tracker.latest_action_name != ACTION_LISTEN_NAME or _acted_since_last_message(tracker):
             return None
