@@ -9,21 +9,21 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from actions.orders.order_messages import day, money, paid_with
+from actions.orders.order_messages import day, money, order_label, paid_with
 from actions.orders.order_system import Order, Refund, Voucher
 
 
 def refund_text(order: Order, refund: Refund) -> str:
     """'A refund of €40.00 for order #00054321 is on its way back to your Visa; you should have it by …'"""
     return (
-        f"A refund of {money(refund.amount, order.currency)} for order #{order.number} is on its way back to "
+        f"A refund of {money(refund.amount, order.currency)} for {order_label(order)} is on its way back to "
         f"{paid_with(order.payment_method)}; {arrival(refund)} Reference: {refund.refund_id}."
     )
 
 
 def cancelled_text(order: Order, refund_amount: Decimal, refund: Refund | None) -> str:
     """The cancel, and the money it gives back (the total less any cancellation fee), if any."""
-    text = f"Order #{order.number} has been cancelled."
+    text = f"{order_label(order).capitalize()} has been cancelled."
     if refund_amount <= 0:
         return text
     fee = (
