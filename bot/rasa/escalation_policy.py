@@ -77,7 +77,7 @@ class EscalationPolicy(Policy):
         if tracker.latest_action_name == HANDOFF:
             # The conversation is the people's now: the bot waits, whichever policy chose the handoff. Left to
             # TED, a model trained from scratch once guessed the core fallback here.
-            return ACTION_LISTEN_NAME
+            return str(ACTION_LISTEN_NAME)
         if tracker.get_slot(ESCALATION_SLOT):
             return HANDOFF
         if tracker.latest_action_name != ACTION_LISTEN_NAME or _acted_since_last_message(tracker):
