@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -82,11 +84,30 @@ def create_engine(url: str) -> Engine:
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _use_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
     return engine
+
+
+WAL_ATTEMPTS = 50
+WAL_RETRY_SECONDS = 0.1
+
+
+def _use_wal(cursor: sqlite3.Cursor) -> None:
+    """WAL is kept in the file, so it is set once. Processes opening a new file together can find it locked for
+    that moment, and SQLite does not wait out its busy timeout there (CI saw four Rasa tracker stores fail so):
+    try again for a few seconds."""
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(WAL_RETRY_SECONDS)
 
 
 async def in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
