@@ -87,7 +87,7 @@ class ValidateRefundForm(OrderFormValidation):
         if order is None:
             return {}
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        answer = _named_in_latest(tracker) or [tracker.latest_message.get("text") or ""]
+        answer = list(tracker.get_latest_entity_values("product")) or [tracker.latest_message.get("text") or ""]
         if requested == "refund_items":
             if intent in NOT_AN_ANSWER:
                 return {}
@@ -100,10 +100,11 @@ class ValidateRefundForm(OrderFormValidation):
             changed = choice.items and not choice.not_in_order and encode(choice) != tracker.get_slot("refund_items")
             return {"refund_items": encode(choice)} if changed else {}
         named = tracker.get_slot("product") or []
-        choice = choose(named, order) if named else choose([_request_text(tracker)], order)
-        if not named and choice.not_in_order:
-            choice = RefundChoice()
-        return {} if choice.not_in_order else {"refund_items": encode(choice)}
+        if named:
+            choice = choose(named, order)
+            return {} if choice.not_in_order else {"refund_items": encode(choice)}
+        # Nothing marked as a product: an item of the order in the request's words, else the whole order.
+        return {"refund_items": encode(RefundChoice(choose([_request_text(tracker)], order).items))}
 
 
 class ActionAskRefundItems(Action):
@@ -124,7 +125,8 @@ class ActionAskRefundItems(Action):
             else f"Sorry, I didn't catch which. {order_label(order).capitalize()} holds {item_list(order.items)}. "
             "Which would you like refunded?"
         )
-        buttons = [_item_button(item) for item in order.items[:MAX_ITEM_BUTTONS]]
+        items = order.items if len(order.items) <= MAX_ITEM_BUTTONS else []
+        buttons = [_item_button(item) for item in items]
         buttons += [{"title": "The whole order", "payload": _inform_product("the whole order")}, PERSON_BUTTON]
         dispatcher.utter_message(text=text, buttons=buttons)
         return []
@@ -228,11 +230,8 @@ def _say_refused(
 NOT_AN_ANSWER = frozenset({"contact_human_agent", "contact_customer_service", "complaint", "deny", "goodbye"})
 """Intents that, asked which item, mean something else: the form lets the rules answer them."""
 MAX_ITEM_BUTTONS = 6
-"""An order with more items than this is answered in words; a wall of buttons helps nobody on a phone."""
-
-
-def _named_in_latest(tracker: Tracker) -> list[str]:
-    return [str(e.get("value")) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "product"]
+"""An order with more items than this is chosen from in words (the question lists them); a wall of buttons
+helps nobody on a phone."""
 
 
 def _answering_which_item(tracker: Tracker) -> bool:

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import datetime as dt
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 from actions.orders import shop_schema as shop
 from actions.orders.order_system import Order, OrderStatus, OrderSystem
-
-T = TypeVar("T")
+from tests.own_loop import run_on_own_loop
 
 SHOWCASE_REFUND = "00054321"
 """README's refundable order: tests/test_assistant_conversations.py refunds it whole, so others leave it alone."""
@@ -34,11 +29,5 @@ def refundable_orders_of_several_items(shop_db: Path, system: OrderSystem) -> li
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     engine.dispose()
-    orders = [(run(system.get_order(number)), email) for number, email in rows if number != SHOWCASE_REFUND]
+    orders = [(run_on_own_loop(system.get_order(number)), email) for number, email in rows if number != SHOWCASE_REFUND]
     return [(order, email) for order, email in orders if len(order.items) >= 2 and order.total < 300]
-
-
-def run(work: Coroutine[Any, Any, T]) -> T:
-    """Runs `work` on an event loop of its own thread, so a test may call it under Playwright's loop too."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, work).result()

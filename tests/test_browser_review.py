@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import datetime as dt
 import re
 import shutil
@@ -19,6 +17,7 @@ from playwright.sync_api import Page, expect
 from bot.store import schema as t
 from tests.browser_pages import assert_accessible, assert_fits, console_page, screenshot
 from tests.hub_clients import CustomerClient
+from tests.own_loop import run_on_own_loop
 from tests.rasa_stack import PROJECT_ROOT
 
 # The trainers' review inbox. Each message is said in a conversation of its own: several misses in a row
@@ -81,9 +80,7 @@ def chat_alone(hub_url: str, texts: list[str]) -> dict[str, str]:
                 await customer.close()
         return conversations
 
-    # Its own thread and event loop, well away from Playwright's.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, scenario()).result()
+    return run_on_own_loop(scenario())
 
 
 def forget_reviews(hub_url: str, conversation_ids: set[str]) -> None:

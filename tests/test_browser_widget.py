@@ -21,7 +21,8 @@ from actions.orders.sql_order_system import SqlOrderSystem
 from bot.store.database import create_engine
 from tests.browser_pages import assert_accessible, assert_fits, customer_page, say, screenshot
 from tests.hub_clients import AgentClient, CustomerClient
-from tests.shop_orders import refundable_orders_of_several_items, run
+from tests.own_loop import run_on_own_loop
+from tests.shop_orders import refundable_orders_of_several_items
 
 T = TypeVar("T")
 
@@ -348,11 +349,11 @@ def test_a_refund_in_the_widget_says_what_the_order_holds_and_asks_before_any_mo
     expect(question).to_contain_text(f"{chosen.unit_price * chosen.quantity:,.2f}")
     expect(question.get_by_role("button", name="Yes, refund it")).to_be_visible()
     checked_state(page, "widget-refund-confirm")
-    assert run(shop.refunds_for(order.number)) == [], "nothing moves before the yes"
+    assert run_on_own_loop(shop.refunds_for(order.number)) == [], "nothing moves before the yes"
 
     question.get_by_role("button", name="No, leave it").click()
     expect(messages_from(page, "bot").last).to_contain_text("haven't opened a refund")
-    assert run(shop.refunds_for(order.number)) == []
+    assert run_on_own_loop(shop.refunds_for(order.number)) == []
 
 
 def test_thanks_and_bye_gets_a_real_goodbye(hub, browser):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
 import re
 from collections.abc import Iterator
@@ -15,6 +13,7 @@ from sqlalchemy import select
 from bot.store import schema as t
 from bot.store.database import create_engine
 from tests.hub_clients import AgentClient
+from tests.own_loop import run_on_own_loop
 from tests.rasa_stack import RasaStack
 
 PHONE = {"width": 375, "height": 667}
@@ -46,8 +45,7 @@ def customer_page(browser: Browser, hub_url: str, sent: list[dict]) -> Page:
 
 def in_a_thread(scenario):
     """Run an asyncio scenario beside Playwright's sync API, which owns this thread's event loop."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, scenario()).result()
+    return run_on_own_loop(scenario())
 
 
 def claim_and_resolve(hub_url: str) -> tuple[str, int]:

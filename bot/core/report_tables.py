@@ -39,10 +39,10 @@ class Period:
     def parse(cls, since: str | None, until: str | None, today: dt.date | None = None) -> Period:
         """From `YYYY-MM-DD` strings; without them, the last 30 days up to today."""
         today = today or utcnow().date()
-        end = _date(until, "until") if until else today
+        end = parse_day(until, "until") if until else today
         if not dt.date.min + dt.timedelta(days=29) <= end < dt.date.max:
             raise ReportError("bad_period", f"'until' must be between 0001-01-30 and 9999-12-30, not {end}.")
-        start = _date(since, "since") if since else end - dt.timedelta(days=29)
+        start = parse_day(since, "since") if since else end - dt.timedelta(days=29)
         if start > end:
             raise ReportError("bad_period", f"'since' ({start}) is after 'until' ({end}).")
         if (end - start).days >= MAX_DAYS:
@@ -222,7 +222,8 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def _date(text: str, name: str) -> dt.date:
+def parse_day(text: str, name: str) -> dt.date:
+    """A day as people and the pages send it (ISO, 2026-11-30); anything else is a 400 `bad_period`."""
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError as exc:

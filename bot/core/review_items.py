@@ -22,6 +22,7 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core.escalation_review import ESCALATION_REASONS
+from bot.core.report_tables import parse_day
 from bot.domain.errors import FrontlineError
 from bot.store import schema as t
 
@@ -230,12 +231,7 @@ def _fraction(text: str | None, name: str) -> float | None:
 
 
 def _day(text: str | None, name: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ReviewError(400, "bad_period", f"'{name}' must be a date like 2026-11-30, not {text[:40]!r}.") from None
+    return None if text is None else parse_day(text, name)
 
 
 def _whole(text: str | None, name: str, lowest: int, highest: int, default: int) -> int:
